@@ -1,0 +1,463 @@
+using System;
+using System.Collections.Generic;
+using System.Net.Sockets;
+using System.Threading;
+using Microsoft.Extensions.Logging;
+
+namespace SelectReactor;
+
+public sealed partial class Reactor
+{
+    // Reusable select lists, refilled every tick. Select removes the sockets that are not ready and keeps the
+    // others in order, so each list's parallel registration array maps a ready socket back in O(1) amortised.
+    private readonly List<Socket> _read;
+    private readonly List<Socket> _write;
+    private readonly List<Socket> _error;
+    private readonly List<Socket> _probe = new(1);
+    private Registration[] _readRegs;
+    private Registration[] _writeRegs;
+    private Registration[] _errorRegs;
+    private int _readCount;
+    private int _writeCount;
+    private int _errorCount;
+
+    /// <summary>How many probe-and-evict rounds one tick may run before a still-failing select counts as unexplained.</summary>
+    private const int MaxEvictionRounds = 8;
+
+    private readonly ManualResetEventSlim _backoff = new(initialState: false);
+    private int _consecutiveSelectFailures;
+    private int _stopRequested;
+    private CancellationToken _runToken;
+    private int _dispatched;
+
+    /// <summary>
+    /// Runs the loop on the calling thread until <see cref="Stop"/>, cancellation of
+    /// <paramref name="cancellationToken"/>, or <see cref="Dispose"/>. Each tick waits at most
+    /// <see cref="ReactorOptions.MaxSelectTimeout"/>, less when a timer is due sooner.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the loop when cancelled; the loop returns promptly, without throwing.</param>
+    /// <exception cref="InvalidOperationException">The loop is already running (on any thread), or
+    /// <c>Socket.Select</c> failed <see cref="MaxConsecutiveSelectFailures"/> times in a row with no dead socket to
+    /// blame (the last failure is the inner exception).</exception>
+    /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
+    public void Run(CancellationToken cancellationToken = default)
+    {
+        EnterLoop();
+        _runToken = cancellationToken;
+        CancellationTokenRegistration onCancel = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static state => ((Reactor)state!)._wakeup.Wake(), this)
+            : default;
+        try
+        {
+            Log.LoopStarted(_logger, _name);
+            while (Interlocked.Exchange(ref _stopRequested, 0) == 0
+                && !cancellationToken.IsCancellationRequested
+                && !Volatile.Read(ref _disposed))
+            {
+                Tick(_maxSelectTimeout);
+            }
+
+            Log.LoopStopped(_logger, _name);
+        }
+        finally
+        {
+            onCancel.Dispose();
+            _runToken = default;
+            ExitLoop();
+        }
+    }
+
+    /// <summary>
+    /// Runs exactly one tick on the calling thread: queued work, due timers, one <c>Socket.Select</c> waiting at most
+    /// <paramref name="timeout"/> (less when a timer is due sooner), and dispatch. For embedding the reactor in a
+    /// caller's own loop.
+    /// </summary>
+    /// <param name="timeout">The longest wait: <see cref="TimeSpan.Zero"/> to poll, up to
+    /// <see cref="ReactorOptions.MaxTimeout"/>, or <see cref="Timeout.InfiniteTimeSpan"/>.</param>
+    /// <returns>The number of callbacks run: readiness callbacks, <see cref="IEventHandler.OnClosed"/>, posted
+    /// actions and timer callbacks.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite) or too long.</exception>
+    /// <exception cref="InvalidOperationException">The loop is already running, or select keeps failing (see <see cref="Run"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
+    public int RunOnce(TimeSpan timeout)
+    {
+        if (timeout != Timeout.InfiniteTimeSpan && (timeout < TimeSpan.Zero || timeout > ReactorOptions.MaxTimeout))
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be zero or positive and at most ReactorOptions.MaxTimeout, or Timeout.InfiniteTimeSpan.");
+        }
+
+        EnterLoop();
+        try
+        {
+            return Tick(timeout);
+        }
+        finally
+        {
+            ExitLoop();
+        }
+    }
+
+    /// <summary>
+    /// Asks <see cref="Run"/> to return after the current tick. Safe from any thread; wakes a reactor blocked in
+    /// select. Called before <see cref="Run"/>, it makes the next <see cref="Run"/> return at once.
+    /// </summary>
+    public void Stop()
+    {
+        Volatile.Write(ref _stopRequested, 1);
+        if (!IsOnReactorThread)
+        {
+            _backoff.Set();
+            _wakeup.Wake();
+        }
+    }
+
+    private void EnterLoop()
+    {
+        lock (_lifecycleLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_loopThreadId != 0)
+            {
+                throw new InvalidOperationException(_loopThreadId == Environment.CurrentManagedThreadId
+                    ? "The reactor's loop cannot be entered again from one of its own callbacks."
+                    : "The reactor's loop is already running on another thread.");
+            }
+
+            _loopThreadId = Environment.CurrentManagedThreadId;
+            _loopIdle.Reset();
+        }
+    }
+
+    private void ExitLoop()
+    {
+        bool shutDown;
+        lock (_lifecycleLock)
+        {
+            _loopThreadId = 0;
+            shutDown = _disposed;
+        }
+
+        try
+        {
+            if (shutDown)
+            {
+                ShutDownOnce();
+            }
+        }
+        finally
+        {
+            _loopIdle.Set();
+        }
+    }
+
+    /// <summary>One turn of the loop, in the order it runs. Returns the callbacks dispatched.</summary>
+    private int Tick(TimeSpan maxWait)
+    {
+        _dispatched = 0;
+
+        // 1. Cross-thread changes and posted work. Re-arm the wake-up first: anything queued after this point sends
+        //    a fresh datagram, so the select below cannot sleep through it.
+        _wakeup.Reset();
+        DrainQueue();
+
+        // 2. Timers that are due.
+        RunDueTimers();
+
+        // 3-4. Wait for readiness. On failure, evict the dead sockets and try again within this tick.
+        if (!SelectReady(maxWait))
+        {
+            DeliverCloses();
+            return _dispatched;
+        }
+
+        // 5. Dispatch, in the order promised: readable, writable, error. Each callback re-checks that its
+        //    registration is still active and still wants the event, since an earlier callback may have changed it.
+        Dispatch(_read, _readRegs, _readCount, Interest.Read);
+        Dispatch(_write, _writeRegs, _writeCount, Interest.Write);
+        Dispatch(_error, _errorRegs, _errorCount, Interest.Error);
+        DeliverCloses();
+        return _dispatched;
+    }
+
+    /// <summary>Fills the lists and selects; false when the tick must end without dispatch (a failed select backed off).</summary>
+    private bool SelectReady(TimeSpan maxWait)
+    {
+        for (int round = 1; ; round++)
+        {
+            int timeoutMicros = ComputeTimeoutMicros(maxWait);
+            FillLists();
+            try
+            {
+                SelectImplementation(_read, _write, _error, timeoutMicros);
+                _consecutiveSelectFailures = 0;
+                return true;
+            }
+            catch (Exception selectError) when (selectError is not OutOfMemoryException)
+            {
+                // Expected: a registered socket died (ObjectDisposedException, SocketException, or whatever the
+                // runtime throws for a bad handle). Find and evict the culprits, then retry with the survivors.
+                // Bounded, so a select that fails whatever we evict cannot keep this tick going forever.
+                if (round <= MaxEvictionRounds && EvictDeadSockets() > 0)
+                {
+                    DeliverCloses();
+                    continue;
+                }
+
+                BackOffAfterUnexplainedFailure(selectError);
+                return false;
+            }
+        }
+    }
+
+    private void FillLists()
+    {
+        ClearStale(_readRegs, _readCount);
+        ClearStale(_writeRegs, _writeCount);
+        ClearStale(_errorRegs, _errorCount);
+        _read.Clear();
+        _write.Clear();
+        _error.Clear();
+        _read.Add(_wakeup.Socket);
+
+        int readCount = 0, writeCount = 0, errorCount = 0;
+        Registration[] table = _table;
+        for (int i = 0; i < _count; i++)
+        {
+            Registration registration = table[i];
+            int interest = registration.InterestBits;
+            if ((interest & (int)Interest.Read) != 0)
+            {
+                _read.Add(registration.Socket);
+                _readRegs[readCount++] = registration;
+            }
+
+            if ((interest & (int)Interest.Write) != 0)
+            {
+                _write.Add(registration.Socket);
+                _writeRegs[writeCount++] = registration;
+            }
+
+            if ((interest & (int)Interest.Error) != 0)
+            {
+                _error.Add(registration.Socket);
+                _errorRegs[errorCount++] = registration;
+            }
+        }
+
+        _readCount = readCount;
+        _writeCount = writeCount;
+        _errorCount = errorCount;
+    }
+
+    /// <summary>Drops last tick's references past this tick's end, so closed registrations can be collected.</summary>
+    private static void ClearStale(Registration[] regs, int count)
+    {
+        if (count > 0)
+        {
+            Array.Clear(regs, 0, count);
+        }
+    }
+
+    private void Dispatch(List<Socket> ready, Registration[] regs, int regCount, Interest which)
+    {
+        int j = 0;
+        for (int i = 0; i < ready.Count; i++)
+        {
+            Socket socket = ready[i];
+            if (ReferenceEquals(socket, _wakeup.Socket))
+            {
+                _wakeup.Drain();
+                continue;
+            }
+
+            // Select keeps ready sockets in list order, so the matching registration is at or after j. Should a
+            // runtime ever reorder the list, the search wraps around once instead of losing the event.
+            int k = IndexOf(regs, j, regCount, socket);
+            if (k < 0 && (k = IndexOf(regs, 0, j, socket)) < 0)
+            {
+                continue;
+            }
+
+            Registration registration = regs[k];
+            j = k + 1;
+            if (registration.State != Registration.StateActive || (registration.InterestBits & (int)which) == 0)
+            {
+                continue;
+            }
+
+            _dispatched++;
+            try
+            {
+                switch (which)
+                {
+                    case Interest.Read:
+                        registration.Handler.OnReadable(registration);
+                        break;
+                    case Interest.Write:
+                        registration.Handler.OnWritable(registration);
+                        break;
+                    default:
+                        registration.Handler.OnError(registration);
+                        break;
+                }
+            }
+            catch (Exception e)
+            {
+                // A handler bug must cost only its own registration.
+                Log.HandlerFault(_logger, _name, registration.Handler.GetType().Name, CallbackName(which), SocketDescription.Describe(registration.Socket), e);
+                Close(registration, CloseReason.HandlerFault, e);
+            }
+
+            if (_pendingCloses.Count > 0)
+            {
+                DeliverCloses();
+            }
+        }
+    }
+
+    private static int IndexOf(Registration[] regs, int from, int to, Socket socket)
+    {
+        for (int i = from; i < to; i++)
+        {
+            if (ReferenceEquals(regs[i].Socket, socket))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static string CallbackName(Interest which) => which switch
+    {
+        Interest.Read => nameof(IEventHandler.OnReadable),
+        Interest.Write => nameof(IEventHandler.OnWritable),
+        _ => nameof(IEventHandler.OnError),
+    };
+
+    /// <summary>
+    /// Probes every registered socket alone, with a zero timeout, in each list it was in, and evicts the ones whose
+    /// probe throws. Also replaces the wake-up socket if it is the one that died. Returns how many were removed.
+    /// </summary>
+    private int EvictDeadSockets()
+    {
+        int evicted = 0;
+
+        // Backwards, because eviction moves the last registration into the freed slot.
+        for (int i = _count - 1; i >= 0; i--)
+        {
+            Registration registration = _table[i];
+            int interest = registration.InterestBits;
+            Exception? death = Probe(registration.Socket, interest);
+            if (death is not null)
+            {
+                Log.DeadSocketEvicted(_logger, _name, SocketDescription.Describe(registration.Socket), (Interest)interest, death);
+                Close(registration, CloseReason.DeadSocket, death);
+                evicted++;
+            }
+        }
+
+        Exception? wakeupDeath = Probe(_wakeup.Socket, (int)Interest.Read);
+        if (wakeupDeath is not null)
+        {
+            Log.WakeupRecreated(_logger, _name, wakeupDeath);
+            _wakeup.Recreate();
+            evicted++;
+        }
+
+        return evicted;
+    }
+
+    private Exception? Probe(Socket socket, int interest)
+    {
+        try
+        {
+            if ((interest & (int)Interest.Read) != 0)
+            {
+                ProbeOne(socket, 0);
+            }
+
+            if ((interest & (int)Interest.Write) != 0)
+            {
+                ProbeOne(socket, 1);
+            }
+
+            if ((interest & (int)Interest.Error) != 0)
+            {
+                ProbeOne(socket, 2);
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Expected: this is how a dead socket identifies itself.
+            return e;
+        }
+    }
+
+    private void ProbeOne(Socket socket, int list)
+    {
+        _probe.Clear();
+        _probe.Add(socket);
+        SelectImplementation(list == 0 ? _probe : null, list == 1 ? _probe : null, list == 2 ? _probe : null, 0);
+    }
+
+    /// <summary>
+    /// Select failed and no socket is to blame: log, wait a little (so a persistent failure cannot spin the CPU), and
+    /// after <see cref="MaxConsecutiveSelectFailures"/> in a row give up loudly rather than swallow it forever.
+    /// </summary>
+    private void BackOffAfterUnexplainedFailure(Exception selectError)
+    {
+        int attempt = ++_consecutiveSelectFailures;
+        int backoffMs = Math.Min(1000, 10 << (attempt - 1));
+        Log.SelectFailed(_logger, _name, attempt, MaxConsecutiveSelectFailures, attempt >= MaxConsecutiveSelectFailures ? 0 : backoffMs, selectError);
+        if (attempt >= MaxConsecutiveSelectFailures)
+        {
+            _consecutiveSelectFailures = 0;
+            throw new InvalidOperationException(
+                $"Socket.Select failed {attempt} times in a row and no registered socket was to blame.", selectError);
+        }
+
+        // Interruptible by Stop and Dispose, which set the event.
+        _backoff.Wait(backoffMs);
+        _backoff.Reset();
+    }
+
+    /// <summary>
+    /// The select timeout in microseconds: zero when work is already waiting, otherwise the time to the next timer
+    /// capped at <paramref name="maxWait"/>, rounded up to whole milliseconds (the runtime truncates to
+    /// milliseconds, and a truncated sub-millisecond wait would make the loop spin). -1 waits indefinitely.
+    /// </summary>
+    private int ComputeTimeoutMicros(TimeSpan maxWait)
+    {
+        if (!_queue.IsEmpty || _pendingCloses.Count > 0 || Volatile.Read(ref _stopRequested) != 0
+            || _runToken.IsCancellationRequested || Volatile.Read(ref _disposed))
+        {
+            return 0;
+        }
+
+        long waitTicks = maxWait == Timeout.InfiniteTimeSpan ? -1 : maxWait.Ticks;
+        if (_timers.TryPeek(out _, out TimerKey next))
+        {
+            long untilDue = TimestampToTimeSpanTicks(next.Due - _time.GetTimestamp());
+            if (untilDue <= 0)
+            {
+                return 0;
+            }
+
+            if (waitTicks < 0 || untilDue < waitTicks)
+            {
+                waitTicks = untilDue;
+            }
+        }
+
+        if (waitTicks < 0)
+        {
+            return -1;
+        }
+
+        long wholeMs = (waitTicks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+        return (int)Math.Min(int.MaxValue, wholeMs * 1000);
+    }
+}

@@ -1,0 +1,394 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Net.Sockets;
+using System.Threading;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace SelectReactor;
+
+/// <summary>
+/// A single-threaded event loop over <see cref="Socket.Select(IList, IList, IList, int)"/>. Each tick it runs queued
+/// work and due timers, waits for readiness on its registered sockets, and dispatches readable, writable and error
+/// callbacks to their handlers, all on the thread running <see cref="Run"/> or <see cref="RunOnce"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// When <c>Socket.Select</c> fails because one registered socket died (for example it was disposed while
+/// registered), the reactor probes each socket alone, evicts exactly the dead ones with
+/// <see cref="CloseReason.DeadSocket"/>, and carries on serving the others in the same tick.
+/// </para>
+/// <para>
+/// Thread rules: <see cref="Register(Socket, IEventHandler, Interest)"/>, <see cref="Registration.Interest"/>,
+/// <see cref="Registration.Dispose"/>, <see cref="Post(Action)"/>, <see cref="Schedule"/>, <see cref="Stop"/> and
+/// <see cref="Dispose"/> are safe from any thread. Calls from other threads are queued and wake the reactor at once.
+/// </para>
+/// </remarks>
+public sealed partial class Reactor : IDisposable
+{
+    /// <summary>How many consecutive <c>Socket.Select</c> failures with no dead socket to blame make the loop throw.</summary>
+    internal const int MaxConsecutiveSelectFailures = 5;
+
+    private readonly ILogger _logger;
+    private readonly string _name;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _maxSelectTimeout;
+    private readonly WakeupSocket _wakeup;
+
+    // Lifecycle: guards the loop owner, disposal, the queue's closing and the duplicate-socket set.
+    private readonly Lock _lifecycleLock = new();
+    private readonly HashSet<Socket> _sockets = new(ReferenceEqualityComparer.Instance);
+    private readonly ManualResetEventSlim _loopIdle = new(initialState: true);
+    private int _loopThreadId;
+    private bool _disposed;
+    private bool _shutDown;
+    private int _registrationCount;
+
+    // The flat registration table, reactor thread only. Registration.Slot is the index; removal swaps the last in.
+    private Registration[] _table = new Registration[16];
+    private int _count;
+
+    // OnClosed notifications wait here until the running callback returns, so they never re-enter a handler.
+    private readonly Queue<(Registration Registration, CloseReason Reason, Exception? Error)> _pendingCloses = new();
+
+    /// <summary>Creates a reactor. It does nothing until <see cref="Run"/> or <see cref="RunOnce"/> is called.</summary>
+    /// <param name="options">Settings; <see langword="null"/> takes every default.</param>
+    /// <exception cref="SocketException">The loopback wake-up socket could not be created.</exception>
+    public Reactor(ReactorOptions? options = null)
+    {
+        options ??= new ReactorOptions();
+        _logger = options.LoggerFactory?.CreateLogger("SelectReactor.Reactor") ?? NullLogger.Instance;
+        _name = options.Name ?? "reactor";
+        _time = options.TimeProvider;
+        _maxSelectTimeout = options.MaxSelectTimeout;
+        _wakeup = new WakeupSocket();
+        _read = new List<Socket>(_table.Length + 1);
+        _write = new List<Socket>(_table.Length);
+        _error = new List<Socket>(_table.Length);
+        _readRegs = new Registration[_table.Length];
+        _writeRegs = new Registration[_table.Length];
+        _errorRegs = new Registration[_table.Length];
+    }
+
+    /// <summary>The reactor's name from <see cref="ReactorOptions.Name"/>, or "reactor".</summary>
+    public string Name => _name;
+
+    /// <summary>
+    /// <see langword="true"/> when called from inside <see cref="Run"/> or <see cref="RunOnce"/> on this reactor,
+    /// that is from one of its callbacks. Between <see cref="RunOnce"/> calls no thread is the reactor thread.
+    /// </summary>
+    public bool IsOnReactorThread => Volatile.Read(ref _loopThreadId) == Environment.CurrentManagedThreadId;
+
+    /// <summary>The registrations that are active or queued: incremented by Register, decremented when one is closed.</summary>
+    public int RegistrationCount => Volatile.Read(ref _registrationCount);
+
+    /// <summary>The wake-up socket, for tests that kill it.</summary>
+    internal Socket WakeupSocketForTests => _wakeup.Socket;
+
+    /// <summary>The seam around <c>Socket.Select</c>; tests replace it to inject faults.</summary>
+    internal SelectCall SelectImplementation { get; set; } = Socket.Select;
+
+    /// <summary>
+    /// Registers a socket and sets it non-blocking. Safe from any thread; from another thread the registration takes
+    /// effect at the reactor's next tick (the reactor is woken).
+    /// </summary>
+    /// <param name="socket">The socket to watch. The reactor never disposes it.</param>
+    /// <param name="handler">Receives the socket's callbacks on the reactor thread.</param>
+    /// <param name="interest">The events to watch; may be changed later through <see cref="Registration.Interest"/>.</param>
+    /// <returns>The registration; dispose it to unregister.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="socket"/> or <paramref name="handler"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="socket"/> is disposed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interest"/> has unknown bits.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="socket"/> is already registered with this reactor.</exception>
+    /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
+    public Registration Register(Socket socket, IEventHandler handler, Interest interest)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(handler);
+        Registration.ValidateInterest(interest, nameof(interest));
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+
+        try
+        {
+            socket.Blocking = false;
+        }
+        catch (ObjectDisposedException e)
+        {
+            throw new ArgumentException("The socket is disposed.", nameof(socket), e);
+        }
+
+        var registration = new Registration(this, socket, handler, interest);
+        bool onThread = IsOnReactorThread;
+        lock (_lifecycleLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_sockets.Add(socket))
+            {
+                throw new InvalidOperationException("The socket is already registered with this reactor.");
+            }
+
+            Interlocked.Increment(ref _registrationCount);
+            if (!onThread)
+            {
+                // Enqueued under the lock so that Dispose, which closes the queue under the same lock, sees it.
+                _queue.Enqueue(WorkItem.ForRegistration(WorkKind.Register, registration));
+            }
+        }
+
+        if (onThread)
+        {
+            AddToTable(registration);
+        }
+        else
+        {
+            _wakeup.Wake();
+        }
+
+        return registration;
+    }
+
+    /// <summary>
+    /// Registers a socket with delegate callbacks instead of an <see cref="IEventHandler"/>. The delegates are
+    /// wrapped once, here; events allocate nothing.
+    /// </summary>
+    /// <param name="socket">The socket to watch. The reactor never disposes it.</param>
+    /// <param name="interest">The events to watch.</param>
+    /// <param name="onReadable">Called when the socket is readable, or <see langword="null"/>.</param>
+    /// <param name="onWritable">Called when the socket is writable, or <see langword="null"/>.</param>
+    /// <param name="onError">Called when the socket is in the error list, or <see langword="null"/>.</param>
+    /// <param name="onClosed">Called once when the registration ends, or <see langword="null"/>.</param>
+    /// <returns>The registration; dispose it to unregister.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="socket"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="socket"/> is disposed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interest"/> has unknown bits.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="socket"/> is already registered with this reactor.</exception>
+    /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
+    public Registration Register(
+        Socket socket,
+        Interest interest,
+        Action<Registration>? onReadable = null,
+        Action<Registration>? onWritable = null,
+        Action<Registration>? onError = null,
+        Action<Registration, CloseReason, Exception?>? onClosed = null)
+    {
+        return Register(socket, new DelegateEventHandler(onReadable, onWritable, onError, onClosed), interest);
+    }
+
+    /// <summary>
+    /// Stops the loop and closes every registration with <see cref="CloseReason.ReactorDisposed"/>. Safe from any
+    /// thread and idempotent. From another thread while <see cref="Run"/> is going, it waits for the loop to finish
+    /// its current tick and clean up; from inside a callback, cleanup happens as the loop returns. Posted actions
+    /// that have not run are dropped.
+    /// </summary>
+    public void Dispose()
+    {
+        int owner;
+        lock (_lifecycleLock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            owner = _loopThreadId;
+        }
+
+        if (owner == Environment.CurrentManagedThreadId)
+        {
+            // Inside a callback: the loop sees _disposed, returns, and shuts down on its way out.
+            return;
+        }
+
+        if (owner != 0)
+        {
+            _backoff.Set();
+            _wakeup.Wake();
+        }
+
+        // Wait for a running loop to leave; it shuts down on the way out. If none was running, shut down here.
+        _loopIdle.Wait();
+        ShutDownOnce();
+    }
+
+    internal void OnInterestChanged()
+    {
+        // On the reactor thread the next fill reads the new interest; elsewhere the select may be long, so wake it.
+        if (!IsOnReactorThread)
+        {
+            _wakeup.Wake();
+        }
+    }
+
+    internal void Unregister(Registration registration)
+    {
+        if (IsOnReactorThread)
+        {
+            Close(registration, CloseReason.Unregistered, null);
+            return;
+        }
+
+        lock (_lifecycleLock)
+        {
+            if (_shutDown)
+            {
+                // Already closed by the shutdown, which closes every registration.
+                return;
+            }
+
+            _queue.Enqueue(WorkItem.ForRegistration(WorkKind.Unregister, registration));
+        }
+
+        _wakeup.Wake();
+    }
+
+    private void AddToTable(Registration registration)
+    {
+        if (registration.State != Registration.StateActive)
+        {
+            // Disposed before the queued registration reached the reactor: it still gets its one OnClosed.
+            Close(registration, CloseReason.Unregistered, null);
+            return;
+        }
+
+        if (_count == _table.Length)
+        {
+            GrowTable();
+        }
+
+        registration.Slot = _count;
+        _table[_count++] = registration;
+        if (_logger.IsEnabled(LogLevel.Trace))
+        {
+            Log.Registered(_logger, _name, SocketDescription.Describe(registration.Socket), registration.Interest);
+        }
+    }
+
+    private void GrowTable()
+    {
+        int size = _table.Length * 2;
+        Array.Resize(ref _table, size);
+        Array.Resize(ref _readRegs, size);
+        Array.Resize(ref _writeRegs, size);
+        Array.Resize(ref _errorRegs, size);
+        _read.Capacity = size + 1;
+        _write.Capacity = size;
+        _error.Capacity = size;
+    }
+
+    /// <summary>
+    /// Ends a registration: out of the table at once, OnClosed queued for the next safe point. The first reason wins.
+    /// Reactor thread (or shutdown) only.
+    /// </summary>
+    private void Close(Registration registration, CloseReason reason, Exception? error)
+    {
+        if (!registration.MarkClosed())
+        {
+            return;
+        }
+
+        int slot = registration.Slot;
+        if (slot >= 0)
+        {
+            Registration last = _table[--_count];
+            _table[slot] = last;
+            last.Slot = slot;
+            _table[_count] = null!;
+            registration.Slot = -1;
+        }
+
+        lock (_lifecycleLock)
+        {
+            _sockets.Remove(registration.Socket);
+        }
+
+        Interlocked.Decrement(ref _registrationCount);
+        _pendingCloses.Enqueue((registration, reason, error));
+    }
+
+    /// <summary>Delivers queued OnClosed notifications. Called between callbacks, never inside one.</summary>
+    private void DeliverCloses()
+    {
+        while (_pendingCloses.TryDequeue(out var closed))
+        {
+            Registration registration = closed.Registration;
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.RegistrationClosed(_logger, _name, SocketDescription.Describe(registration.Socket), closed.Reason);
+            }
+
+            _dispatched++;
+            try
+            {
+                registration.Handler.OnClosed(registration, closed.Reason, closed.Error);
+            }
+            catch (Exception e)
+            {
+                // A faulty OnClosed is the handler's bug; the registration is over anyway, so log and go on.
+                if (_logger.IsEnabled(LogLevel.Error))
+                {
+                    Log.ClosedCallbackFault(_logger, _name, registration.Handler.GetType().Name, SocketDescription.Describe(registration.Socket), e);
+                }
+            }
+        }
+    }
+
+    /// <summary>Closes everything once the loop is gone. Runs on the thread that finished the loop or disposed.</summary>
+    private void ShutDownOnce()
+    {
+        lock (_lifecycleLock)
+        {
+            if (_shutDown || _loopThreadId != 0)
+            {
+                return;
+            }
+
+            _shutDown = true;
+
+            // Act as the reactor thread while closing, so OnClosed handlers that touch the reactor apply directly.
+            _loopThreadId = Environment.CurrentManagedThreadId;
+        }
+
+        int dropped = 0;
+        int closed = 0;
+        try
+        {
+            while (_queue.TryDequeue(out WorkItem item))
+            {
+                switch (item.Kind)
+                {
+                    case WorkKind.Register:
+                    case WorkKind.Unregister:
+                        var registration = (Registration)item.Target;
+                        closed += registration.State == Registration.StateClosed ? 0 : 1;
+                        Close(registration, item.Kind == WorkKind.Register ? CloseReason.ReactorDisposed : CloseReason.Unregistered, null);
+                        break;
+                    case WorkKind.AddTimer:
+                        break;
+                    default:
+                        dropped++;
+                        break;
+                }
+            }
+
+            while (_count > 0)
+            {
+                closed++;
+                Close(_table[_count - 1], CloseReason.ReactorDisposed, null);
+            }
+
+            DeliverCloses();
+            _timers.Clear();
+        }
+        finally
+        {
+            Volatile.Write(ref _loopThreadId, 0);
+            _wakeup.Dispose();
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.Disposed(_logger, _name, closed, dropped);
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System;
+using System.Threading;
+using Microsoft.Extensions.Logging;
+
+namespace SelectReactor;
+
+/// <summary>Settings for a <see cref="Reactor"/>. Read once, when the reactor is constructed.</summary>
+public sealed class ReactorOptions
+{
+    /// <summary>The longest <see cref="MaxSelectTimeout"/> accepted: <see cref="int.MaxValue"/> microseconds (about 35 minutes), the most <see cref="System.Net.Sockets.Socket.Select(System.Collections.IList, System.Collections.IList, System.Collections.IList, int)"/> can wait.</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromMicroseconds(int.MaxValue);
+
+    private TimeProvider _timeProvider = TimeProvider.System;
+    private TimeSpan _maxSelectTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>Where the reactor logs. Default <see langword="null"/>: nothing is logged.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>The clock behind timers. Default <see cref="TimeProvider.System"/>; tests may pass a fake one.</summary>
+    /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
+    public TimeProvider TimeProvider
+    {
+        get => _timeProvider;
+        set => _timeProvider = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>
+    /// The longest one tick of <see cref="Reactor.Run"/> waits in <c>Socket.Select</c> when no timer is due sooner.
+    /// Default 1 second. Any positive value up to <see cref="MaxTimeout"/>, or <see cref="Timeout.InfiniteTimeSpan"/>
+    /// to wait until a socket, a timer or a cross-thread call wakes the reactor. Sub-millisecond values are rounded
+    /// up to a whole millisecond (the resolution <c>Socket.Select</c> honours).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero, negative (other than infinite) or above <see cref="MaxTimeout"/>.</exception>
+    public TimeSpan MaxSelectTimeout
+    {
+        get => _maxSelectTimeout;
+        set
+        {
+            if (value != Timeout.InfiniteTimeSpan && (value <= TimeSpan.Zero || value > MaxTimeout))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "MaxSelectTimeout must be positive and at most ReactorOptions.MaxTimeout, or Timeout.InfiniteTimeSpan.");
+            }
+
+            _maxSelectTimeout = value;
+        }
+    }
+
+    /// <summary>A name for the reactor, used in logs and as the name of threads it starts. Default <see langword="null"/>.</summary>
+    public string? Name { get; set; }
+}

@@ -1,0 +1,113 @@
+using System;
+using System.Net.Sockets;
+using System.Threading;
+
+namespace SelectReactor;
+
+/// <summary>
+/// One socket registered with a <see cref="Reactor"/>, together with its handler and the events it watches.
+/// Created by <see cref="Reactor.Register(Socket, IEventHandler, SelectReactor.Interest)"/>.
+/// </summary>
+/// <remarks>
+/// <see cref="Dispose"/> unregisters the socket (its handler then receives <see cref="IEventHandler.OnClosed"/> with
+/// <see cref="CloseReason.Unregistered"/>); it does not close the socket, which stays the caller's to dispose.
+/// </remarks>
+public sealed class Registration : IDisposable
+{
+    internal const int StateActive = 0;
+    internal const int StateDisposeRequested = 1;
+    internal const int StateClosed = 2;
+
+    private const int AllInterest = (int)(Interest.Read | Interest.Write | Interest.Error);
+
+    private volatile int _interest;
+    private volatile int _state;
+
+    /// <summary>Index in the reactor's flat registration table, or -1 while not in it. Reactor thread only.</summary>
+    internal int Slot = -1;
+
+    internal Registration(Reactor reactor, Socket socket, IEventHandler handler, Interest interest)
+    {
+        Reactor = reactor;
+        Socket = socket;
+        Handler = handler;
+        _interest = (int)interest;
+    }
+
+    /// <summary>The registered socket.</summary>
+    public Socket Socket { get; }
+
+    /// <summary>The handler that receives this registration's callbacks.</summary>
+    public IEventHandler Handler { get; }
+
+    /// <summary>The reactor this registration belongs to.</summary>
+    public Reactor Reactor { get; }
+
+    /// <summary>
+    /// The events watched. Safe from any thread: a change made on the reactor thread applies before the next
+    /// <c>Socket.Select</c>; a change from another thread wakes the reactor so it applies at once. Setting it on a
+    /// registration that is no longer active does nothing.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value has bits other than <see cref="Interest.Read"/>, <see cref="Interest.Write"/> and <see cref="Interest.Error"/>.</exception>
+    public Interest Interest
+    {
+        get => (Interest)_interest;
+        set
+        {
+            ValidateInterest(value, nameof(value));
+            if (_interest == (int)value || _state != StateActive)
+            {
+                return;
+            }
+
+            _interest = (int)value;
+            Reactor.OnInterestChanged();
+        }
+    }
+
+    /// <summary>
+    /// <see langword="true"/> until the registration is disposed or closed by the reactor. Once it is
+    /// <see langword="false"/> no new readiness callback starts.
+    /// </summary>
+    public bool IsActive => _state == StateActive;
+
+    internal int InterestBits => _interest;
+
+    internal int State => _state;
+
+    /// <summary>Unregisters the socket. Safe from any thread and idempotent. Does not close the socket.</summary>
+    /// <remarks>
+    /// On the reactor thread the registration leaves the select lists at once and <see cref="IEventHandler.OnClosed"/>
+    /// follows as soon as the current callback returns. From another thread the request is queued and the reactor woken.
+    /// </remarks>
+    public void Dispose()
+    {
+        if (Interlocked.CompareExchange(ref _state, StateDisposeRequested, StateActive) == StateActive)
+        {
+            Reactor.Unregister(this);
+        }
+    }
+
+    /// <summary>Marks the registration closed. Returns false when it was closed already. Reactor thread only.</summary>
+    internal bool MarkClosed()
+    {
+        if (_state == StateClosed)
+        {
+            return false;
+        }
+
+        _state = StateClosed;
+        return true;
+    }
+
+    internal static void ValidateInterest(Interest interest, string paramName)
+    {
+        if (((int)interest & ~AllInterest) != 0)
+        {
+            throw new ArgumentOutOfRangeException(paramName, interest, "Interest may only combine Read, Write and Error.");
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"Registration({SocketDescription.Describe(Socket)}, {Interest}, {(IsActive ? "active" : "inactive")})";
+}

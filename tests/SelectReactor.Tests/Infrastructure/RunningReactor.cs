@@ -1,0 +1,65 @@
+using System;
+using System.Threading;
+
+namespace SelectReactor.Tests.Infrastructure;
+
+/// <summary>A reactor whose <see cref="Reactor.Run"/> goes on a dedicated thread for the life of a test.</summary>
+internal sealed class RunningReactor : IDisposable
+{
+    private readonly Thread _thread;
+    private Exception? _loopError;
+
+    public RunningReactor(ReactorOptions? options = null)
+    {
+        Reactor = new Reactor(options);
+        _thread = new Thread(() =>
+        {
+            try
+            {
+                Reactor.Run();
+            }
+            catch (Exception e)
+            {
+                _loopError = e;
+            }
+        })
+        { IsBackground = true, Name = "test-reactor" };
+        _thread.Start();
+        Wait.Until(() => ThreadId != 0, "the reactor thread started");
+    }
+
+    public Reactor Reactor { get; }
+
+    public int ThreadId => _thread.ManagedThreadId;
+
+    public Exception? LoopError => _loopError;
+
+    /// <summary>Runs <paramref name="func"/> on the reactor thread and returns its result.</summary>
+    public T Invoke<T>(Func<T> func)
+    {
+        var done = new System.Threading.Tasks.TaskCompletionSource<T>(System.Threading.Tasks.TaskCreationOptions.RunContinuationsAsynchronously);
+        Reactor.Post(() =>
+        {
+            try
+            {
+                done.SetResult(func());
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        });
+        return Wait.Result(done.Task);
+    }
+
+    public bool Join() => _thread.Join(Wait.Generous);
+
+    public void Dispose()
+    {
+        Reactor.Dispose();
+        if (!_thread.Join(Wait.Generous))
+        {
+            throw new TimeoutException("The reactor thread did not finish after Dispose.");
+        }
+    }
+}

@@ -30,6 +30,7 @@ public sealed partial class Reactor : IDisposable
     /// <summary>How many consecutive <c>Socket.Select</c> failures with no dead socket to blame make the loop throw.</summary>
     internal const int MaxConsecutiveSelectFailures = 5;
 
+    private readonly ILoggerFactory? _loggerFactory;
     private readonly ILogger _logger;
     private readonly string _name;
     private readonly TimeProvider _time;
@@ -58,6 +59,7 @@ public sealed partial class Reactor : IDisposable
     public Reactor(ReactorOptions? options = null)
     {
         options ??= new ReactorOptions();
+        _loggerFactory = options.LoggerFactory;
         _logger = options.LoggerFactory?.CreateLogger("SelectReactor.Reactor") ?? NullLogger.Instance;
         _name = options.Name ?? "reactor";
         _time = options.TimeProvider;
@@ -82,6 +84,12 @@ public sealed partial class Reactor : IDisposable
 
     /// <summary>The registrations that are active or queued: incremented by Register, decremented when one is closed.</summary>
     public int RegistrationCount => Volatile.Read(ref _registrationCount);
+
+    /// <summary>The clock behind the reactor's timers, for the layers built on it.</summary>
+    internal TimeProvider TimeProvider => _time;
+
+    /// <summary>Creates a logger for a layer built on this reactor (a null logger when none was configured).</summary>
+    internal ILogger CreateLogger(string category) => _loggerFactory?.CreateLogger(category) ?? NullLogger.Instance;
 
     /// <summary>The wake-up socket, for tests that kill it.</summary>
     internal Socket WakeupSocketForTests => _wakeup.Socket;

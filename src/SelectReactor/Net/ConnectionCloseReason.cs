@@ -1,0 +1,44 @@
+namespace SelectReactor.Net;
+
+/// <summary>Why a <see cref="TcpConnection"/> ended. Passed to <see cref="ConnectionHandler.OnClosed"/>.</summary>
+public enum ConnectionCloseReason
+{
+    /// <summary>This side closed gracefully: <see cref="TcpConnection.Close"/> or <see cref="TcpConnection.Shutdown"/> finished, everything queued was sent.</summary>
+    LocalClose,
+
+    /// <summary>The peer ended its stream first and the connection then finished gracefully.</summary>
+    RemoteClose,
+
+    /// <summary><see cref="TcpConnection.Abort"/> was called: the connection was reset at once, queued bytes dropped.</summary>
+    Aborted,
+
+    /// <summary>The peer reset the connection, or a send hit a broken pipe.</summary>
+    ConnectionReset,
+
+    /// <summary>Any other socket error; the error is a <see cref="System.Net.Sockets.SocketException"/>.</summary>
+    SocketError,
+
+    /// <summary>Nothing was received or sent for longer than <see cref="TcpConnectionOptions.IdleTimeout"/>.</summary>
+    IdleTimeout,
+
+    /// <summary>Pending output would have exceeded <see cref="TcpConnectionOptions.MaxPendingSendBytes"/>; the connection was aborted.</summary>
+    SendBufferOverflow,
+
+    /// <summary><see cref="TcpConnection.Close"/> could not send everything within <see cref="TcpConnectionOptions.CloseTimeout"/>; the rest was dropped.</summary>
+    CloseTimeout,
+
+    /// <summary>A <see cref="ConnectionHandler"/> callback threw; the exception is passed along.</summary>
+    HandlerFault,
+
+    /// <summary>An outgoing connection could not be established (refused, unreachable, or the name did not resolve).</summary>
+    ConnectFailed,
+
+    /// <summary>An outgoing connection was not established within the connect timeout.</summary>
+    ConnectTimeout,
+
+    /// <summary>The reactor was disposed.</summary>
+    ReactorDisposed,
+
+    /// <summary>The socket died behind the connection's back (disposed by other code) and the reactor evicted it.</summary>
+    DeadSocket,
+}

@@ -1,0 +1,408 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+
+namespace SelectReactor.Net;
+
+/// <summary>
+/// Listens on an IPv4, IPv6 or Unix domain socket end point and runs every accepted connection as a
+/// <see cref="TcpConnection"/> on a <see cref="Reactor"/>, with a handler made by a factory.
+/// </summary>
+/// <remarks>
+/// Accepts in bounded batches per readiness; beyond <see cref="TcpServerOptions.MaxConnections"/> new sockets are
+/// accepted and closed at once. When accept runs out of descriptors or buffers, the listener is left alone for a
+/// back-off period (doubling up to a second) instead of spinning on it, and other connections keep working.
+/// <see cref="Start"/>, <see cref="Stop"/> and the counters are safe from any thread.
+/// </remarks>
+public sealed class TcpServer : IDisposable
+{
+    private readonly Reactor _reactor;
+    private readonly Func<ConnectionHandler> _handlerFactory;
+    private readonly TcpServerOptions _options;
+    private readonly TcpConnectionOptions _connectionOptions;
+    private readonly ILogger _logger;
+    private readonly ILogger _connectionLogger;
+    private readonly HashSet<TcpConnection> _connections = new();
+    private readonly Action<TcpConnection> _onConnectionClosed;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Action _resumeAccepting;
+    private Socket? _listener;
+    private Registration? _listenerRegistration;
+    private IDisposable? _backoffTimer;
+    private TimeSpan _backoff;
+    private bool _inBackoffEpisode;
+    private int _started;
+    private bool _stopped;
+    private int _connectionCount;
+    private long _acceptedCount;
+    private long _rejectedCount;
+    private long _acceptBackoffCount;
+    private string _name;
+
+    /// <summary>Creates a server; nothing happens until <see cref="Start"/>.</summary>
+    /// <param name="reactor">The reactor that runs the listener and every connection.</param>
+    /// <param name="endPoint">An <see cref="IPEndPoint"/> (port 0 picks a free port; <see cref="IPAddress.IPv6Any"/> also accepts IPv4) or a <see cref="UnixDomainSocketEndPoint"/>.</param>
+    /// <param name="handlerFactory">Makes the handler of each accepted connection, on the reactor thread. It may return a shared instance.</param>
+    /// <param name="options">Settings; <see langword="null"/> takes the defaults.</param>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The end point type is unsupported, or the connection options are inconsistent.</exception>
+    public TcpServer(Reactor reactor, EndPoint endPoint, Func<ConnectionHandler> handlerFactory, TcpServerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(reactor);
+        ArgumentNullException.ThrowIfNull(endPoint);
+        ArgumentNullException.ThrowIfNull(handlerFactory);
+        if (endPoint is not (IPEndPoint or UnixDomainSocketEndPoint))
+        {
+            throw new ArgumentException("Only IPEndPoint and UnixDomainSocketEndPoint can be listened on.", nameof(endPoint));
+        }
+
+        _reactor = reactor;
+        EndPoint = endPoint;
+        _handlerFactory = handlerFactory;
+        _options = options ?? new TcpServerOptions();
+        _connectionOptions = _options.Connection.Validated();
+        _logger = reactor.CreateLogger("SelectReactor.Net.TcpServer");
+        _connectionLogger = reactor.CreateLogger("SelectReactor.Net.TcpConnection");
+        _onConnectionClosed = OnConnectionClosed;
+        _resumeAccepting = ResumeAccepting;
+        _backoff = _options.InitialAcceptBackoff;
+        _name = endPoint.ToString() ?? "?";
+    }
+
+    /// <summary>The end point asked for.</summary>
+    public EndPoint EndPoint { get; }
+
+    /// <summary>The end point actually bound (with the real port when 0 was asked for), once started.</summary>
+    public EndPoint? LocalEndPoint { get; private set; }
+
+    /// <summary>Connections currently open.</summary>
+    public int ConnectionCount => Volatile.Read(ref _connectionCount);
+
+    /// <summary>Connections accepted so far, rejected ones included.</summary>
+    public long AcceptedCount => Volatile.Read(ref _acceptedCount);
+
+    /// <summary>Connections accepted and closed at once because <see cref="TcpServerOptions.MaxConnections"/> were open.</summary>
+    public long RejectedCount => Volatile.Read(ref _rejectedCount);
+
+    /// <summary>How many times accept ran out of descriptors or buffers and the listener backed off.</summary>
+    public long AcceptBackoffCount => Volatile.Read(ref _acceptBackoffCount);
+
+    /// <summary>Completes once the server has stopped and its last connection has closed.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>
+    /// Binds, listens and starts accepting. The socket work happens on the calling thread, so binding errors surface
+    /// here and <see cref="LocalEndPoint"/> is set on return. Safe from any thread; only once.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Already started.</exception>
+    /// <exception cref="SocketException">The end point could not be bound (for example it is in use).</exception>
+    /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
+    public void Start()
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("The server was already started.");
+        }
+
+        Socket listener = EndPoint is UnixDomainSocketEndPoint unix
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (EndPoint is IPEndPoint ip && ip.Address.Equals(IPAddress.IPv6Any))
+            {
+                listener.DualMode = true;
+            }
+
+            if (EndPoint is UnixDomainSocketEndPoint unixEndPoint)
+            {
+                RemoveStaleSocketFile(unixEndPoint);
+            }
+
+            listener.Bind(EndPoint);
+            listener.Listen(_options.Backlog);
+            LocalEndPoint = listener.LocalEndPoint ?? EndPoint;
+            _name = LocalEndPoint.ToString() ?? _name;
+            _listener = listener;
+            _listenerRegistration = _reactor.Register(listener, new ListenerEvents(this), Interest.Read);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+
+        NetLog.Listening(_logger, _name);
+    }
+
+    /// <summary>
+    /// Stops accepting (the listener is closed and a Unix socket file removed) and closes every connection
+    /// gracefully; <see cref="Completion"/> completes when the last one has closed. Safe from any thread; idempotent.
+    /// </summary>
+    public void Stop()
+    {
+        if (_reactor.IsOnReactorThread)
+        {
+            StopOnReactor();
+            return;
+        }
+
+        try
+        {
+            _reactor.Post(static server => server.StopOnReactor(), this);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Expected when the reactor is gone: it closed the listener and every connection already.
+            _completion.TrySetResult();
+        }
+    }
+
+    /// <summary>Same as <see cref="Stop"/>.</summary>
+    public void Dispose() => Stop();
+
+    private void StopOnReactor()
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
+        _backoffTimer?.Dispose();
+        _listenerRegistration?.Dispose();
+        CloseListener();
+        NetLog.StoppedListening(_logger, _name, _connections.Count);
+        foreach (TcpConnection connection in new List<TcpConnection>(_connections))
+        {
+            connection.Close();
+        }
+
+        if (_connections.Count == 0)
+        {
+            _completion.TrySetResult();
+        }
+    }
+
+    private void CloseListener()
+    {
+        _listener?.Dispose();
+        if (EndPoint is UnixDomainSocketEndPoint unix && IsFilePath(unix))
+        {
+            try
+            {
+                File.Delete(unix.ToString());
+            }
+            catch (IOException)
+            {
+                // Best effort: the file may already be gone.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Best effort: someone else owns it now.
+            }
+        }
+    }
+
+    private void OnListenerReadable()
+    {
+        Socket listener = _listener!;
+        for (int i = 0; i < _options.AcceptBatch && !_stopped; i++)
+        {
+            // The first accept is backed by the readiness we were given; later ones check first, so that an empty
+            // backlog costs a poll rather than a thrown WouldBlock.
+            if (i > 0 && !listener.Poll(0, SelectMode.SelectRead))
+            {
+                break;
+            }
+
+            Socket accepted;
+            try
+            {
+                accepted = listener.Accept();
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                break; // expected: spurious readiness, or another process took the connection
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+            {
+                continue; // expected: the client gave up before we accepted
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                BackOff(e.SocketErrorCode);
+                return;
+            }
+            catch (SocketException e)
+            {
+                NetLog.AcceptFailed(_logger, _name, e);
+                break;
+            }
+
+            if (_inBackoffEpisode)
+            {
+                _inBackoffEpisode = false;
+                _backoff = _options.InitialAcceptBackoff;
+                NetLog.AcceptRecovered(_logger, _name);
+            }
+
+            OnAccepted(accepted);
+        }
+    }
+
+    private void OnAccepted(Socket socket)
+    {
+        Interlocked.Increment(ref _acceptedCount);
+        if (_connections.Count >= _options.MaxConnections)
+        {
+            Interlocked.Increment(ref _rejectedCount);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                NetLog.ConnectionRejected(_logger, SocketDescription.Endpoint(socket, local: false), _connections.Count);
+            }
+
+            socket.Dispose();
+            return;
+        }
+
+        ConnectionHandler handler;
+        try
+        {
+            if (socket.AddressFamily != AddressFamily.Unix)
+            {
+                socket.NoDelay = _options.NoDelay;
+            }
+
+            if (_options.Linger is { } linger)
+            {
+                socket.LingerState = linger;
+            }
+
+            handler = _handlerFactory() ?? throw new InvalidOperationException("The handler factory returned null.");
+        }
+        catch (Exception e)
+        {
+            // A failing factory (or a socket that died while being configured) costs only this connection.
+            NetLog.HandlerFactoryFault(_logger, _name, e);
+            socket.Dispose();
+            return;
+        }
+
+        var connection = new TcpConnection(_reactor, socket, handler, _connectionOptions, _connectionLogger, _onConnectionClosed);
+        _connections.Add(connection);
+        Interlocked.Increment(ref _connectionCount);
+        connection.StartAccepted();
+    }
+
+    private void OnConnectionClosed(TcpConnection connection)
+    {
+        if (_connections.Remove(connection))
+        {
+            Interlocked.Decrement(ref _connectionCount);
+        }
+
+        if (_stopped && _connections.Count == 0)
+        {
+            _completion.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Out of descriptors or buffers: the listener stays readable, so watching it now would spin. Stop watching for a
+    /// while (doubling each time, up to the maximum) and log once per episode.
+    /// </summary>
+    private void BackOff(SocketError error)
+    {
+        Interlocked.Increment(ref _acceptBackoffCount);
+        if (!_inBackoffEpisode)
+        {
+            _inBackoffEpisode = true;
+            NetLog.AcceptBackoff(_logger, _name, error, (int)_backoff.TotalMilliseconds);
+        }
+
+        _listenerRegistration!.Interest = Interest.None;
+        _backoffTimer = _reactor.Schedule(_backoff, _resumeAccepting);
+        TimeSpan doubled = _backoff * 2;
+        _backoff = doubled > _options.MaxAcceptBackoff ? _options.MaxAcceptBackoff : doubled;
+    }
+
+    private void ResumeAccepting()
+    {
+        if (!_stopped && _listenerRegistration is { IsActive: true } registration)
+        {
+            registration.Interest = Interest.Read;
+        }
+    }
+
+    private void OnListenerClosed(CloseReason reason, Exception? error)
+    {
+        if (reason == CloseReason.Unregistered)
+        {
+            return; // our own Stop
+        }
+
+        // The reactor is going away, or someone disposed our listener: stop the server cleanly either way.
+        if (reason == CloseReason.DeadSocket && error is not null)
+        {
+            NetLog.AcceptFailed(_logger, _name, error);
+        }
+
+        _listenerRegistration = null;
+        StopOnReactor();
+    }
+
+    private static bool IsFilePath(UnixDomainSocketEndPoint endPoint)
+    {
+        string path = endPoint.ToString();
+        return path.Length > 0 && path[0] != '\0' && path[0] != '@';
+    }
+
+    /// <summary>Removes a socket file left behind by a process that died, but never one a live server still uses.</summary>
+    private static void RemoveStaleSocketFile(UnixDomainSocketEndPoint endPoint)
+    {
+        if (!IsFilePath(endPoint) || !File.Exists(endPoint.ToString()))
+        {
+            return;
+        }
+
+        bool inUse;
+        using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            try
+            {
+                probe.Connect(endPoint);
+                inUse = true;
+            }
+            catch (SocketException)
+            {
+                inUse = false; // expected for a stale file: nobody is listening
+            }
+        }
+
+        if (inUse)
+        {
+            throw new SocketException((int)SocketError.AddressAlreadyInUse);
+        }
+
+        File.Delete(endPoint.ToString());
+    }
+
+    private sealed class ListenerEvents(TcpServer server) : IEventHandler
+    {
+        public void OnReadable(Registration registration) => server.OnListenerReadable();
+
+        public void OnWritable(Registration registration)
+        {
+        }
+
+        public void OnError(Registration registration) => server.OnListenerReadable();
+
+        public void OnClosed(Registration registration, CloseReason reason, Exception? error) => server.OnListenerClosed(reason, error);
+    }
+}

@@ -1,0 +1,69 @@
+using System;
+using System.Net.Sockets;
+
+namespace SelectReactor.Net;
+
+/// <summary>Settings for a <see cref="TcpServer"/>. Read when the server starts.</summary>
+public sealed class TcpServerOptions
+{
+    private int _backlog = 512;
+    private int _maxConnections = 10_000;
+    private int _acceptBatch = 64;
+    private TcpConnectionOptions _connection = new();
+
+    /// <summary>The listen backlog. Default 512.</summary>
+    public int Backlog
+    {
+        get => _backlog;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _backlog = value;
+        }
+    }
+
+    /// <summary>
+    /// The most connections open at once. Beyond it, new sockets are accepted and closed at once (counted in
+    /// <see cref="TcpServer.RejectedCount"/>). Default 10,000. <see cref="int.MaxValue"/> means no limit, which lets
+    /// an untrusted peer exhaust descriptors and memory.
+    /// </summary>
+    public int MaxConnections
+    {
+        get => _maxConnections;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _maxConnections = value;
+        }
+    }
+
+    /// <summary>The most connections accepted per readiness of the listener, so one busy listener cannot starve the loop. Default 64.</summary>
+    public int AcceptBatch
+    {
+        get => _acceptBatch;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _acceptBatch = value;
+        }
+    }
+
+    /// <summary>Disables Nagle's algorithm on accepted TCP sockets. Default <see langword="true"/>: request/response protocols want it.</summary>
+    public bool NoDelay { get; set; } = true;
+
+    /// <summary>The linger option for accepted sockets, or <see langword="null"/> (default) for the system's.</summary>
+    public LingerOption? Linger { get; set; }
+
+    /// <summary>The first pause after accept runs out of descriptors or buffers; it doubles up to <see cref="MaxAcceptBackoff"/>. Default 50 ms.</summary>
+    public TimeSpan InitialAcceptBackoff { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The longest pause after accept runs out of descriptors or buffers. Default 1 second.</summary>
+    public TimeSpan MaxAcceptBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The limits of every accepted connection.</summary>
+    public TcpConnectionOptions Connection
+    {
+        get => _connection;
+        set => _connection = value ?? throw new ArgumentNullException(nameof(value));
+    }
+}

@@ -107,7 +107,7 @@ public sealed partial class Reactor
         if (!IsOnReactorThread)
         {
             _backoff.Set();
-            _wakeup.Wake();
+            WakeIfRunningElsewhere();
         }
     }
 
@@ -123,7 +123,8 @@ public sealed partial class Reactor
                     : "The reactor's loop is already running on another thread.");
             }
 
-            _loopThreadId = Environment.CurrentManagedThreadId;
+            // Interlocked for a full fence: pairs with WakeIfRunningElsewhere (see there).
+            Interlocked.Exchange(ref _loopThreadId, Environment.CurrentManagedThreadId);
             _loopIdle.Reset();
         }
     }

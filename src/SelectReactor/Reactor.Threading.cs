@@ -45,10 +45,7 @@ public sealed partial class Reactor
             _queue.Enqueue(item);
         }
 
-        if (!IsOnReactorThread)
-        {
-            _wakeup.Wake();
-        }
+        WakeIfRunningElsewhere();
     }
 
     /// <summary>

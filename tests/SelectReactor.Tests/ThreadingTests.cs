@@ -53,6 +53,20 @@ public sealed class ThreadingTests
     }
 
     [Fact]
+    public void Post_WithNoLoopRunning_SendsNoWakeupDatagram()
+    {
+        using var reactor = new Reactor();
+        int ran = 0;
+
+        reactor.Post(() => ran++);
+        reactor.Schedule(TimeSpan.Zero, () => ran++);
+
+        reactor.WakeupSocketForTests.Available.Should().Be(0, "the next tick drains the queue before selecting anyway");
+        reactor.RunOnce(TimeSpan.Zero).Should().Be(2);
+        ran.Should().Be(2);
+    }
+
+    [Fact]
     public void Post_WithState_RunsOnTheReactorThreadWithTheState()
     {
         using var running = new RunningReactor();

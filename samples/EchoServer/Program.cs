@@ -1,6 +1,7 @@
 using System;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using EchoServer;
@@ -11,45 +12,27 @@ using SelectReactor.Net;
 EchoOptions? options = EchoOptions.Parse(args, out string? error);
 if (options is null)
 {
-    Console.Error.WriteLine($"error: {error}");
-    Console.Error.WriteLine(EchoOptions.Usage);
+    RawOutput.Error.WriteLine($"error: {error}");
+    RawOutput.Error.WriteLine(EchoOptions.Usage);
     return 2;
 }
 
 if (options.Help)
 {
-    Console.Out.WriteLine(EchoOptions.Usage);
+    RawOutput.Out.WriteLine(EchoOptions.Usage);
     return 0;
 }
 
-EndPoint endPoint;
-if (options.UnixPath is not null)
+EndPoint? endPoint = ResolveEndPoint(options, out string? resolveError);
+if (endPoint is null)
 {
-    endPoint = new UnixDomainSocketEndPoint(options.UnixPath);
-}
-else if (IPAddress.TryParse(options.Host, out IPAddress? address))
-{
-    endPoint = new IPEndPoint(address, options.Port);
-}
-else
-{
-    try
-    {
-        endPoint = new IPEndPoint(Dns.GetHostAddresses(options.Host)[0], options.Port);
-    }
-    catch (Exception e) when (e is SocketException or IndexOutOfRangeException or ArgumentException)
-    {
-        Console.Error.WriteLine($"error: cannot resolve host '{options.Host}': {e.Message}");
-        Console.Error.WriteLine(EchoOptions.Usage);
-        return 2;
-    }
+    RawOutput.Error.WriteLine($"error: {resolveError}");
+    RawOutput.Error.WriteLine(EchoOptions.Usage);
+    return 2;
 }
 
 // Logs go to stderr, so stdout carries exactly one line: the address we listen on.
-using ILoggerFactory loggerFactory = LoggerFactory.Create(logging => logging
-    .SetMinimumLevel(options.LogLevel)
-    .AddSimpleConsole(console => console.SingleLine = true)
-    .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+using ILoggerFactory loggerFactory = Logging.Create(options.LogLevel, out bool minimalLogging);
 
 using var reactor = new Reactor(new ReactorOptions { LoggerFactory = loggerFactory, Name = "echo" });
 var serverOptions = new TcpServerOptions { MaxConnections = options.MaxConnections };
@@ -65,12 +48,17 @@ try
 }
 catch (SocketException e)
 {
-    Console.Error.WriteLine($"error: cannot listen on {endPoint}: {e.Message}");
+    RawOutput.Error.WriteLine($"error: cannot listen on {endPoint}: {e.Message}");
     return 1;
 }
 
-Console.Out.WriteLine(server.LocalEndPoint is UnixDomainSocketEndPoint unix ? $"listening on unix:{unix}" : $"listening on {server.LocalEndPoint}");
-Console.Out.Flush();
+if (minimalLogging)
+{
+    RawOutput.Error.WriteLine("info: few descriptors allowed; logging through the minimal stderr provider");
+}
+
+RawOutput.Out.WriteLine(server.LocalEndPoint is UnixDomainSocketEndPoint unix ? $"listening on unix:{unix}" : $"listening on {server.LocalEndPoint}");
+
 
 // Ctrl+C and SIGTERM: stop accepting, close connections gracefully, and give up on stragglers after 3 seconds
 // (disposing the reactor then resets them), so the process always exits 0 well within 5 seconds.
@@ -86,3 +74,37 @@ using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSign
 
 reactor.Run();
 return 0;
+
+// Kept out of the main method so that, for an IP address, the name-resolution assembly is never loaded: under a
+// tight descriptor limit every assembly counts (each keeps two descriptors open on Linux).
+[MethodImpl(MethodImplOptions.NoInlining)]
+static EndPoint? ResolveEndPoint(EchoOptions options, out string? error)
+{
+    error = null;
+    if (options.UnixPath is not null)
+    {
+        return new UnixDomainSocketEndPoint(options.UnixPath);
+    }
+
+    if (IPAddress.TryParse(options.Host, out IPAddress? address))
+    {
+        return new IPEndPoint(address, options.Port);
+    }
+
+    return ResolveHost(options, out error);
+}
+
+[MethodImpl(MethodImplOptions.NoInlining)]
+static IPEndPoint? ResolveHost(EchoOptions options, out string? error)
+{
+    try
+    {
+        error = null;
+        return new IPEndPoint(Dns.GetHostAddresses(options.Host)[0], options.Port);
+    }
+    catch (Exception e) when (e is SocketException or IndexOutOfRangeException or ArgumentException)
+    {
+        error = $"cannot resolve host '{options.Host}': {e.Message}";
+        return null;
+    }
+}

@@ -228,6 +228,7 @@ public sealed class TcpServer : IDisposable
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
             {
+                EndBackoffEpisode(); // the backlog is drained without running out: fully recovered
                 break; // expected: spurious readiness, or another process took the connection
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
@@ -245,14 +246,27 @@ public sealed class TcpServer : IDisposable
                 break;
             }
 
-            if (_inBackoffEpisode)
-            {
-                _inBackoffEpisode = false;
-                _backoff = _options.InitialAcceptBackoff;
-                NetLog.AcceptRecovered(_logger, _name);
-            }
-
+            // Progress: the next shortage starts again from the shortest pause.
+            _backoff = _options.InitialAcceptBackoff;
             OnAccepted(accepted);
+        }
+
+        if (_inBackoffEpisode && !listener.Poll(0, SelectMode.SelectRead))
+        {
+            EndBackoffEpisode();
+        }
+    }
+
+    /// <summary>
+    /// An episode of running out of descriptors ends only when the backlog has drained, so that the busy stretch
+    /// of freeing and refilling descriptors in between logs one warning, not one per accept.
+    /// </summary>
+    private void EndBackoffEpisode()
+    {
+        if (_inBackoffEpisode)
+        {
+            _inBackoffEpisode = false;
+            NetLog.AcceptRecovered(_logger, _name);
         }
     }
 

@@ -1,0 +1,173 @@
+using System;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using System.Threading.Tasks;
+
+namespace SelectReactor.Tests.Infrastructure;
+
+/// <summary>The echo sample, started as a real process (optionally under prlimit), with its output captured.</summary>
+internal sealed partial class SampleProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _stdout = new();
+    private readonly ConcurrentQueue<string> _stderr = new();
+    private readonly TaskCompletionSource<string> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private SampleProcess(string arguments, string? prefix)
+    {
+        var start = new ProcessStartInfo
+        {
+            FileName = prefix is null ? "dotnet" : prefix.Split(' ')[0],
+            Arguments = prefix is null
+                ? $"\"{SampleDll}\" {arguments}"
+                : $"{prefix[(prefix.IndexOf(' ') + 1)..]} dotnet \"{SampleDll}\" {arguments}",
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        _process = new Process { StartInfo = start };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                _stdout.Enqueue(e.Data);
+                _firstLine.TrySetResult(e.Data);
+            }
+        };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                _stderr.Enqueue(e.Data);
+            }
+        };
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public static string SampleDll { get; } = FindSample();
+
+    public int Id => _process.Id;
+
+    public string[] StdoutLines => _stdout.ToArray();
+
+    public string Stderr => string.Join('\n', _stderr);
+
+    public static SampleProcess Start(string arguments, string? prefix = null) => new(arguments, prefix);
+
+    /// <summary>Starts the sample and waits for its "listening on" line; returns the process and the port.</summary>
+    public static (SampleProcess Process, int Port) StartListening(string arguments = "--port 0", string? prefix = null)
+    {
+        var process = Start(arguments, prefix);
+        string line = process.WaitFirstLine();
+        Match match = ListeningLine().Match(line);
+        if (!match.Success)
+        {
+            process.Dispose();
+            throw new InvalidOperationException($"unexpected first line '{line}'; stderr: {process.Stderr}");
+        }
+
+        return (process, int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    public string WaitFirstLine()
+    {
+        if (!_firstLine.Task.Wait(Wait.Generous))
+        {
+            throw new TimeoutException($"the sample printed nothing; stderr: {Stderr}");
+        }
+
+        return _firstLine.Task.Result;
+    }
+
+    /// <summary>Waits for exit; returns the exit code, or null if it did not exit in time.</summary>
+    public int? WaitExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            return null;
+        }
+
+        _process.WaitForExit(); // flushes the redirected streams
+        return _process.ExitCode;
+    }
+
+    public void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>User plus system CPU time of the process, from /proc.</summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
+    /// <summary>A field of /proc/PID/status in kB, such as VmRSS or VmHWM.</summary>
+    public long StatusKb(string field)
+    {
+        foreach (string line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+            {
+                return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException($"no {field} in /proc/{_process.Id}/status");
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+        }
+
+        _process.Dispose();
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    [GeneratedRegex(@"^listening on 127\.0\.0\.1:(\d+)$")]
+    private static partial Regex ListeningLine();
+
+    private static string FindSample()
+    {
+#if DEBUG
+        const string configuration = "Debug";
+#else
+        const string configuration = "Release";
+#endif
+        string? directory = AppContext.BaseDirectory;
+        while (directory is not null && !File.Exists(Path.Combine(directory, "SelectReactor.sln")))
+        {
+            directory = Path.GetDirectoryName(directory);
+        }
+
+        if (directory is null)
+        {
+            throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
+        }
+
+        string dll = Path.Combine(directory, "samples", "EchoServer", "bin", configuration, "net10.0", "EchoServer.dll");
+        return File.Exists(dll) ? dll : throw new InvalidOperationException($"the sample is not built: {dll}");
+    }
+}
+
+internal static class Signals
+{
+    public const int SIGINT = 2;
+    public const int SIGTERM = 15;
+}

@@ -1,26 +1,31 @@
 using System.Net;
-using System.Net.Sockets;
+using System.Text;
 using SelectReactor;
+using SelectReactor.Net;
 
 using var reactor = new Reactor();
-using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-listener.Bind(new IPEndPoint(IPAddress.Loopback, 7007));
-listener.Listen();
-var buffer = new byte[4096];
-
-reactor.Register(listener, Interest.Read, onReadable: _ =>
-{
-    Socket client = listener.Accept();
-    reactor.Register(client, Interest.Read, onReadable: r =>
-    {
-        int n = r.Socket.Receive(buffer, SocketFlags.None, out SocketError error);
-        if (error == SocketError.WouldBlock) return;
-        if (n > 0) { r.Socket.Send(buffer, 0, n, SocketFlags.None); return; }
-        r.Dispose();        // end of stream or error: unregister, then close
-        r.Socket.Dispose();
-    });
-});
-
-Console.WriteLine("echoing on 127.0.0.1:7007; Ctrl+C stops");
+using var server = new TcpServer(reactor, new IPEndPoint(IPAddress.Loopback, 7008), () => new UpperCaseHandler());
+server.Start();
+Console.WriteLine($"upper-casing lines on {server.LocalEndPoint}; Ctrl+C stops");
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; reactor.Stop(); };
 reactor.Run();
+
+// One handler per connection, so it may keep state: here, the line read so far.
+sealed class UpperCaseHandler : ConnectionHandler
+{
+    private readonly List<byte> _line = new();
+
+    public override void OnConnected(TcpConnection connection) => connection.Send("hello; send lines, 'quit' ends\n"u8);
+
+    public override void OnData(TcpConnection connection, ReadOnlySpan<byte> data)
+    {
+        foreach (byte b in data)
+        {
+            if (b != (byte)'\n') { _line.Add(b); continue; }
+            string line = Encoding.UTF8.GetString(_line.ToArray()).TrimEnd('\r');
+            _line.Clear();
+            if (line == "quit") { connection.Close(); return; }
+            connection.Send(Encoding.UTF8.GetBytes(line.ToUpperInvariant() + "\n"));
+        }
+    }
+}

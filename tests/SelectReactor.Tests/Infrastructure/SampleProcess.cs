@@ -52,6 +52,9 @@ internal sealed partial class SampleProcess : IDisposable
 
     public static string SampleDll { get; } = FindSample();
 
+    /// <summary>The repository root: the folder above the test binaries that holds SelectReactor.sln.</summary>
+    public static string RepositoryRoot { get; } = FindRoot();
+
     public int Id => _process.Id;
 
     public string[] StdoutLines => _stdout.ToArray();
@@ -143,6 +146,17 @@ internal sealed partial class SampleProcess : IDisposable
     [GeneratedRegex(@"^listening on 127\.0\.0\.1:(\d+)$")]
     private static partial Regex ListeningLine();
 
+    private static string FindRoot()
+    {
+        string? directory = AppContext.BaseDirectory;
+        while (directory is not null && !File.Exists(Path.Combine(directory, "SelectReactor.sln")))
+        {
+            directory = Path.GetDirectoryName(directory);
+        }
+
+        return directory ?? throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
+    }
+
     private static string FindSample()
     {
 #if DEBUG
@@ -150,18 +164,7 @@ internal sealed partial class SampleProcess : IDisposable
 #else
         const string configuration = "Release";
 #endif
-        string? directory = AppContext.BaseDirectory;
-        while (directory is not null && !File.Exists(Path.Combine(directory, "SelectReactor.sln")))
-        {
-            directory = Path.GetDirectoryName(directory);
-        }
-
-        if (directory is null)
-        {
-            throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
-        }
-
-        string dll = Path.Combine(directory, "samples", "EchoServer", "bin", configuration, "net10.0", "EchoServer.dll");
+        string dll = Path.Combine(FindRoot(), "samples", "EchoServer", "bin", configuration, "net10.0", "EchoServer.dll");
         return File.Exists(dll) ? dll : throw new InvalidOperationException($"the sample is not built: {dll}");
     }
 }

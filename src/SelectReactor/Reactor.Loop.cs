@@ -337,7 +337,8 @@ public sealed partial class Reactor
     };
 
     /// <summary>
-    /// Probes every registered socket alone, with a zero timeout, in each list it was in, and evicts the ones whose
+    /// Probes every registered socket alone, with a zero timeout, in each list it was in (the read list for one that
+    /// watches nothing), and evicts the ones whose
     /// probe throws. Also replaces the wake-up socket if it is the one that died. Returns how many were removed.
     /// </summary>
     private int EvictDeadSockets()
@@ -349,7 +350,10 @@ public sealed partial class Reactor
         {
             Registration registration = _table[i];
             int interest = registration.InterestBits;
-            Exception? death = Probe(registration.Socket, interest);
+
+            // A socket watching nothing was in no list and cannot have failed this select, but if it is dead it is
+            // still a registration to end: probe it as if it were read, which costs nothing for a live one.
+            Exception? death = Probe(registration.Socket, interest == 0 ? (int)Interest.Read : interest);
             if (death is not null)
             {
                 Log.DeadSocketEvicted(_logger, _name, SocketDescription.Describe(registration.Socket), (Interest)interest, death);

@@ -114,6 +114,26 @@ public sealed class DeadSocketTests
     }
 
     [Fact]
+    public void Probe_DeadSocketWatchingNothing_IsEvictedWhenAnotherDeathTriggersTheProbe()
+    {
+        using var reactor = new Reactor();
+        using SocketPair silent = Loopback.Pair();
+        using SocketPair loud = Loopback.Pair();
+        var silentHandler = new RecordingHandler();
+        var loudHandler = new RecordingHandler();
+        reactor.Register(silent.Server, silentHandler, Interest.None);
+        reactor.Register(loud.Server, loudHandler, Interest.Read);
+
+        silent.Server.Dispose();
+        loud.Server.Dispose();
+        reactor.RunOnce(TimeSpan.Zero);
+
+        silentHandler.Snapshot().Should().Equal("closed:DeadSocket");
+        loudHandler.Snapshot().Should().Equal("closed:DeadSocket");
+        reactor.RegistrationCount.Should().Be(0);
+    }
+
+    [Fact]
     public void Select_DeadSocket_ItsSocketCanBeReplacedByANewRegistration()
     {
         using var reactor = new Reactor();

@@ -10,15 +10,17 @@ namespace SelectReactor.Tests;
 /// <summary>Faults injected through the internal seam around Socket.Select.</summary>
 public sealed class SelectFailureTests
 {
-    [Fact]
-    public void Select_FailsWithACulpritThatIsNotDisposed_OnlyTheCulpritIsEvicted()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Select_FailsWithACulpritThatIsNotDisposed_OnlyTheCulpritIsEvicted(bool objectDisposed)
     {
         using var reactor = new Reactor();
         using var fleet = new EchoFleet(reactor, 5);
         using SocketPair culpritPair = Loopback.Pair();
         var culprit = new RecordingHandler();
         reactor.Register(culpritPair.Server, culprit, Interest.Read);
-        var injected = new SocketException((int)SocketError.NotSocket);
+        Exception injected = objectDisposed ? new ObjectDisposedException("injected") : new SocketException((int)SocketError.NotSocket);
         reactor.SelectImplementation = (r, w, e, micros) =>
         {
             if (r is not null && r.Contains(culpritPair.Server))

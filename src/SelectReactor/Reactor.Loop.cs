@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Threading;
 using Microsoft.Extensions.Logging;
 
@@ -8,18 +9,23 @@ namespace SelectReactor;
 
 public sealed partial class Reactor
 {
-    // Reusable select lists, refilled every tick. Select removes the sockets that are not ready and keeps the
-    // others in order, so each list's parallel registration array maps a ready socket back in O(1) amortised.
+    // Reusable select lists, refilled every tick by block copies from master arrays that change only when a
+    // registration comes, goes or changes interest. Select removes the sockets that are not ready and keeps the
+    // others in order, so each master's parallel registration array maps a ready socket back in O(1) amortised.
     private readonly List<Socket> _read;
     private readonly List<Socket> _write;
     private readonly List<Socket> _error;
     private readonly List<Socket> _probe = new(1);
+    private Socket[] _readSockets;
+    private Socket[] _writeSockets;
+    private Socket[] _errorSockets;
     private Registration[] _readRegs;
     private Registration[] _writeRegs;
     private Registration[] _errorRegs;
     private int _readCount;
     private int _writeCount;
     private int _errorCount;
+    private int _listsDirty;
 
     /// <summary>How many probe-and-evict rounds one tick may run before a still-failing select counts as unexplained.</summary>
     private const int MaxEvictionRounds = 8;
@@ -210,16 +216,37 @@ public sealed partial class Reactor
         }
     }
 
+    /// <summary>
+    /// Refills the select lists from the master arrays: three block copies, no per-socket work. The masters are
+    /// rebuilt from the registration table only when a registration came, went or changed its interest.
+    /// </summary>
     private void FillLists()
     {
-        ClearStale(_readRegs, _readCount);
-        ClearStale(_writeRegs, _writeCount);
-        ClearStale(_errorRegs, _errorCount);
-        _read.Clear();
-        _write.Clear();
-        _error.Clear();
-        _read.Add(_wakeup.Socket);
+        if (Interlocked.Exchange(ref _listsDirty, 0) != 0)
+        {
+            RebuildMasters();
+        }
 
+        CopyInto(_read, _wakeup.Socket, _readSockets, _readCount);
+        CopyInto(_write, null, _writeSockets, _writeCount);
+        CopyInto(_error, null, _errorSockets, _errorCount);
+    }
+
+    private static void CopyInto(List<Socket> list, Socket? first, Socket[] master, int count)
+    {
+        int offset = first is null ? 0 : 1;
+        CollectionsMarshal.SetCount(list, offset + count);
+        Span<Socket> span = CollectionsMarshal.AsSpan(list);
+        if (first is not null)
+        {
+            span[0] = first;
+        }
+
+        master.AsSpan(0, count).CopyTo(span[offset..]);
+    }
+
+    private void RebuildMasters()
+    {
         int readCount = 0, writeCount = 0, errorCount = 0;
         Registration[] table = _table;
         for (int i = 0; i < _count; i++)
@@ -228,34 +255,38 @@ public sealed partial class Reactor
             int interest = registration.InterestBits;
             if ((interest & (int)Interest.Read) != 0)
             {
-                _read.Add(registration.Socket);
+                _readSockets[readCount] = registration.Socket;
                 _readRegs[readCount++] = registration;
             }
 
             if ((interest & (int)Interest.Write) != 0)
             {
-                _write.Add(registration.Socket);
+                _writeSockets[writeCount] = registration.Socket;
                 _writeRegs[writeCount++] = registration;
             }
 
             if ((interest & (int)Interest.Error) != 0)
             {
-                _error.Add(registration.Socket);
+                _errorSockets[errorCount] = registration.Socket;
                 _errorRegs[errorCount++] = registration;
             }
         }
 
+        // Drop the references past the new ends, so closed registrations and their sockets can be collected.
+        ClearTail(_readSockets, _readRegs, readCount, _readCount);
+        ClearTail(_writeSockets, _writeRegs, writeCount, _writeCount);
+        ClearTail(_errorSockets, _errorRegs, errorCount, _errorCount);
         _readCount = readCount;
         _writeCount = writeCount;
         _errorCount = errorCount;
     }
 
-    /// <summary>Drops last tick's references past this tick's end, so closed registrations can be collected.</summary>
-    private static void ClearStale(Registration[] regs, int count)
+    private static void ClearTail(Socket[] sockets, Registration[] regs, int newCount, int oldCount)
     {
-        if (count > 0)
+        if (oldCount > newCount)
         {
-            Array.Clear(regs, 0, count);
+            Array.Clear(sockets, newCount, oldCount - newCount);
+            Array.Clear(regs, newCount, oldCount - newCount);
         }
     }
 

@@ -68,6 +68,9 @@ public sealed partial class Reactor : IDisposable
         _read = new List<Socket>(_table.Length + 1);
         _write = new List<Socket>(_table.Length);
         _error = new List<Socket>(_table.Length);
+        _readSockets = new Socket[_table.Length];
+        _writeSockets = new Socket[_table.Length];
+        _errorSockets = new Socket[_table.Length];
         _readRegs = new Registration[_table.Length];
         _writeRegs = new Registration[_table.Length];
         _errorRegs = new Registration[_table.Length];
@@ -222,6 +225,8 @@ public sealed partial class Reactor : IDisposable
 
     internal void OnInterestChanged()
     {
+        Volatile.Write(ref _listsDirty, 1);
+
         // On the reactor thread the next fill reads the new interest; elsewhere the select may be long, so wake it.
         WakeIfRunningElsewhere();
     }
@@ -282,6 +287,7 @@ public sealed partial class Reactor : IDisposable
 
         registration.Slot = _count;
         _table[_count++] = registration;
+        _listsDirty = 1;
         if (_logger.IsEnabled(LogLevel.Trace))
         {
             Log.Registered(_logger, _name, SocketDescription.Describe(registration.Socket), registration.Interest);
@@ -292,6 +298,9 @@ public sealed partial class Reactor : IDisposable
     {
         int size = _table.Length * 2;
         Array.Resize(ref _table, size);
+        Array.Resize(ref _readSockets, size);
+        Array.Resize(ref _writeSockets, size);
+        Array.Resize(ref _errorSockets, size);
         Array.Resize(ref _readRegs, size);
         Array.Resize(ref _writeRegs, size);
         Array.Resize(ref _errorRegs, size);
@@ -319,6 +328,7 @@ public sealed partial class Reactor : IDisposable
             last.Slot = slot;
             _table[_count] = null!;
             registration.Slot = -1;
+            _listsDirty = 1;
         }
 
         lock (_lifecycleLock)

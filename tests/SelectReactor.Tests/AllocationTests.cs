@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Net.Sockets;
 using SelectReactor.Tests.Infrastructure;
 
@@ -53,6 +54,60 @@ public sealed class AllocationTests
             foreach (SocketPair pair in pairs)
             {
                 pair.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void Echo_50ConnectionsPingPong64Bytes_AllocatesLessThanOneBytePerMessageOnTheReactorThread()
+    {
+        const int Clients = 50; // 50 + listener + wake-up socket: below the runtime's own 80-socket allocation
+        const int Rounds = 2_000;
+        using var harness = new ServerHarness(() => new TestEchoHandler());
+        var clients = Enumerable.Range(0, Clients).Select(_ => harness.Connect()).ToArray();
+        byte[] message = new byte[64];
+        byte[] reply = new byte[64];
+        try
+        {
+            PingPong(clients, message, reply, 500);
+            long before = harness.Running.Invoke(GC.GetAllocatedBytesForCurrentThread);
+            PingPong(clients, message, reply, Rounds);
+            long after = harness.Running.Invoke(GC.GetAllocatedBytesForCurrentThread);
+
+            double perMessage = (double)(after - before) / (Rounds * Clients);
+            perMessage.Should().BeLessThan(1.0, $"{after - before} bytes over {Rounds * Clients} messages");
+        }
+        finally
+        {
+            foreach (Socket client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    private static void PingPong(Socket[] clients, byte[] message, byte[] reply, int rounds)
+    {
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (Socket client in clients)
+            {
+                client.Send(message);
+            }
+
+            foreach (Socket client in clients)
+            {
+                int got = 0;
+                while (got < reply.Length)
+                {
+                    int n = client.Receive(reply, got, reply.Length - got, SocketFlags.None);
+                    if (n == 0)
+                    {
+                        throw new InvalidOperationException("the echo server closed a connection");
+                    }
+
+                    got += n;
+                }
             }
         }
     }

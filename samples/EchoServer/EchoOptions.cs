@@ -14,6 +14,7 @@ internal sealed class EchoOptions
           --unix PATH              listen on a Unix domain socket instead of TCP
           --max-connections N      connections open at once before new ones are refused (default 10000)
           --idle-timeout SECONDS   close connections idle this long (default: never)
+          --reactors N|auto        reactor threads to spread connections over (default 1; auto = one per core)
           --log-level LEVEL        Trace, Debug, Information, Warning, Error, Critical or None (default Information)
           --help                   show this text
         """;
@@ -27,6 +28,8 @@ internal sealed class EchoOptions
     public int MaxConnections { get; private set; } = 10_000;
 
     public TimeSpan? IdleTimeout { get; private set; }
+
+    public int Reactors { get; private set; } = 1;
 
     public LogLevel LogLevel { get; private set; } = LogLevel.Information;
 
@@ -69,6 +72,12 @@ internal sealed class EchoOptions
                     break;
                 case "--idle-timeout" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds > 0 && seconds < 1e6:
                     options.IdleTimeout = TimeSpan.FromSeconds(seconds);
+                    break;
+                case "--reactors" when value == "auto":
+                    options.Reactors = Environment.ProcessorCount;
+                    break;
+                case "--reactors" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int reactors) && reactors is > 0 and <= 256:
+                    options.Reactors = reactors;
                     break;
                 case "--log-level" when Enum.TryParse(value, ignoreCase: true, out LogLevel level) && Enum.IsDefined(level) && !int.TryParse(value, out _):
                     options.LogLevel = level;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading;
 using System.Threading.Tasks;
 using EchoServer;
 using Microsoft.Extensions.Logging;
@@ -34,14 +35,15 @@ if (endPoint is null)
 // Logs go to stderr, so stdout carries exactly one line: the address we listen on.
 using ILoggerFactory loggerFactory = Logging.Create(options.LogLevel, out bool minimalLogging);
 
-using var reactor = new Reactor(new ReactorOptions { LoggerFactory = loggerFactory, Name = "echo" });
+// One reactor thread by default; --reactors spreads connections over several, each connection staying on one.
+using var group = new ReactorGroup(options.Reactors, new ReactorOptions { LoggerFactory = loggerFactory, Name = "echo" });
 var serverOptions = new TcpServerOptions { MaxConnections = options.MaxConnections };
 if (options.IdleTimeout is { } idle)
 {
     serverOptions.Connection.IdleTimeout = idle;
 }
 
-using var server = new TcpServer(reactor, endPoint, () => EchoHandler.Instance, serverOptions);
+using var server = new TcpServer(group, endPoint, () => EchoHandler.Instance, serverOptions);
 try
 {
     server.Start();
@@ -59,20 +61,20 @@ if (minimalLogging)
 
 RawOutput.Out.WriteLine(server.LocalEndPoint is UnixDomainSocketEndPoint unix ? $"listening on unix:{unix}" : $"listening on {server.LocalEndPoint}");
 
-
 // Ctrl+C and SIGTERM: stop accepting, close connections gracefully, and give up on stragglers after 3 seconds
-// (disposing the reactor then resets them), so the process always exits 0 well within 5 seconds.
+// (disposing the reactors then resets them), so the process always exits 0 well within 5 seconds.
+using var stopped = new ManualResetEventSlim();
 void Shutdown(PosixSignalContext context)
 {
     context.Cancel = true;
     server.Stop();
-    _ = server.Completion.WaitAsync(TimeSpan.FromSeconds(3)).ContinueWith(_ => reactor.Stop(), TaskScheduler.Default);
+    _ = server.Completion.WaitAsync(TimeSpan.FromSeconds(3)).ContinueWith(_ => stopped.Set(), TaskScheduler.Default);
 }
 
 using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
 using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
 
-reactor.Run();
+stopped.Wait();
 return 0;
 
 // Kept out of the main method so that, for an IP address, the name-resolution assembly is never loaded: under a

@@ -22,12 +22,12 @@ namespace SelectReactor.Net;
 public sealed class TcpServer : IDisposable
 {
     private readonly Reactor _reactor;
+    private readonly Shard[] _shards;
     private readonly Func<ConnectionHandler> _handlerFactory;
     private readonly TcpServerOptions _options;
     private readonly TcpConnectionOptions _connectionOptions;
     private readonly ILogger _logger;
     private readonly ILogger _connectionLogger;
-    private readonly HashSet<TcpConnection> _connections = new();
     private readonly Action<TcpConnection> _onConnectionClosed;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action _resumeAccepting;
@@ -37,23 +37,43 @@ public sealed class TcpServer : IDisposable
     private TimeSpan _backoff;
     private bool _inBackoffEpisode;
     private int _started;
-    private bool _stopped;
+    private volatile bool _stopped;
     private int _connectionCount;
     private long _acceptedCount;
     private long _rejectedCount;
     private long _acceptBackoffCount;
     private string _name;
 
-    /// <summary>Creates a server; nothing happens until <see cref="Start"/>.</summary>
+    /// <summary>Creates a server whose listener and connections all run on one reactor; nothing happens until <see cref="Start"/>.</summary>
     /// <param name="reactor">The reactor that runs the listener and every connection.</param>
     /// <param name="endPoint">An <see cref="IPEndPoint"/> (port 0 picks a free port; <see cref="IPAddress.IPv6Any"/> also accepts IPv4) or a <see cref="UnixDomainSocketEndPoint"/>.</param>
-    /// <param name="handlerFactory">Makes the handler of each accepted connection, on the reactor thread. It may return a shared instance.</param>
+    /// <param name="handlerFactory">Makes the handler of each accepted connection, on the connection's reactor thread. It may return a shared instance.</param>
     /// <param name="options">Settings; <see langword="null"/> takes the defaults.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The end point type is unsupported, or the connection options are inconsistent.</exception>
     public TcpServer(Reactor reactor, EndPoint endPoint, Func<ConnectionHandler> handlerFactory, TcpServerOptions? options = null)
+        : this(reactor ?? throw new ArgumentNullException(nameof(reactor)), [reactor], endPoint, handlerFactory, options)
     {
-        ArgumentNullException.ThrowIfNull(reactor);
+    }
+
+    /// <summary>
+    /// Creates a server that spreads its connections over a <see cref="ReactorGroup"/>: the listener runs on the
+    /// group's first reactor and hands each accepted socket to the reactor with the fewest of this server's
+    /// connections, where it stays for life. Nothing happens until <see cref="Start"/>.
+    /// </summary>
+    /// <param name="group">The reactors to spread connections over.</param>
+    /// <param name="endPoint">An <see cref="IPEndPoint"/> or a <see cref="UnixDomainSocketEndPoint"/>.</param>
+    /// <param name="handlerFactory">Makes the handler of each accepted connection, on the connection's reactor thread. A shared instance must then be thread-safe.</param>
+    /// <param name="options">Settings; <see langword="null"/> takes the defaults.</param>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The end point type is unsupported, or the connection options are inconsistent.</exception>
+    public TcpServer(ReactorGroup group, EndPoint endPoint, Func<ConnectionHandler> handlerFactory, TcpServerOptions? options = null)
+        : this((group ?? throw new ArgumentNullException(nameof(group))).Reactors[0], [.. group.Reactors], endPoint, handlerFactory, options)
+    {
+    }
+
+    private TcpServer(Reactor acceptReactor, Reactor[] reactors, EndPoint endPoint, Func<ConnectionHandler> handlerFactory, TcpServerOptions? options)
+    {
         ArgumentNullException.ThrowIfNull(endPoint);
         ArgumentNullException.ThrowIfNull(handlerFactory);
         if (endPoint is not (IPEndPoint or UnixDomainSocketEndPoint))
@@ -61,13 +81,14 @@ public sealed class TcpServer : IDisposable
             throw new ArgumentException("Only IPEndPoint and UnixDomainSocketEndPoint can be listened on.", nameof(endPoint));
         }
 
-        _reactor = reactor;
+        _reactor = acceptReactor;
+        _shards = Array.ConvertAll(reactors, r => new Shard(r));
         EndPoint = endPoint;
         _handlerFactory = handlerFactory;
         _options = options ?? new TcpServerOptions();
         _connectionOptions = _options.Connection.Validated();
-        _logger = reactor.CreateLogger("SelectReactor.Net.TcpServer");
-        _connectionLogger = reactor.CreateLogger("SelectReactor.Net.TcpConnection");
+        _logger = acceptReactor.CreateLogger("SelectReactor.Net.TcpServer");
+        _connectionLogger = acceptReactor.CreateLogger("SelectReactor.Net.TcpConnection");
         _onConnectionClosed = OnConnectionClosed;
         _resumeAccepting = ResumeAccepting;
         _backoff = _options.InitialAcceptBackoff;
@@ -177,13 +198,32 @@ public sealed class TcpServer : IDisposable
         _backoffTimer?.Dispose();
         _listenerRegistration?.Dispose();
         CloseListener();
-        NetLog.StoppedListening(_logger, _name, _connections.Count);
-        foreach (TcpConnection connection in new List<TcpConnection>(_connections))
+        NetLog.StoppedListening(_logger, _name, ConnectionCount);
+        foreach (Shard shard in _shards)
         {
-            connection.Close();
+            if (shard.Reactor.IsOnReactorThread)
+            {
+                shard.CloseAll();
+                continue;
+            }
+
+            try
+            {
+                // Posted after any socket this thread handed over, so those are started (or refused) first.
+                shard.Reactor.Post(static s => s.CloseAll(), shard);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Expected when that reactor is gone: it closed its connections as it went.
+            }
         }
 
-        if (_connections.Count == 0)
+        CompleteIfDone();
+    }
+
+    private void CompleteIfDone()
+    {
+        if (_stopped && Volatile.Read(ref _connectionCount) == 0)
         {
             _completion.TrySetResult();
         }
@@ -273,19 +313,18 @@ public sealed class TcpServer : IDisposable
     private void OnAccepted(Socket socket)
     {
         Interlocked.Increment(ref _acceptedCount);
-        if (_connections.Count >= _options.MaxConnections)
+        if (Volatile.Read(ref _connectionCount) >= _options.MaxConnections)
         {
             Interlocked.Increment(ref _rejectedCount);
             if (_logger.IsEnabled(LogLevel.Debug))
             {
-                NetLog.ConnectionRejected(_logger, SocketDescription.Endpoint(socket, local: false), _connections.Count);
+                NetLog.ConnectionRejected(_logger, SocketDescription.Endpoint(socket, local: false), ConnectionCount);
             }
 
             socket.Dispose();
             return;
         }
 
-        ConnectionHandler handler;
         try
         {
             if (socket.AddressFamily != AddressFamily.Unix)
@@ -297,34 +336,104 @@ public sealed class TcpServer : IDisposable
             {
                 socket.LingerState = linger;
             }
-
-            handler = _handlerFactory() ?? throw new InvalidOperationException("The handler factory returned null.");
         }
-        catch (Exception e)
+        catch (SocketException)
         {
-            // A failing factory (or a socket that died while being configured) costs only this connection.
-            NetLog.HandlerFactoryFault(_logger, _name, e);
+            // Expected when the client reset before we got here: the connection would only fail at once.
             socket.Dispose();
             return;
         }
 
-        var connection = new TcpConnection(_reactor, socket, handler, _connectionOptions, _connectionLogger, _onConnectionClosed);
-        _connections.Add(connection);
+        // Counted from here (in total and on the chosen reactor), so MaxConnections and the balance hold while the
+        // socket travels to another reactor.
         Interlocked.Increment(ref _connectionCount);
+        Shard shard = LeastLoadedShard();
+        shard.Reserve();
+        if (shard.Reactor.IsOnReactorThread)
+        {
+            StartConnection(shard, socket);
+            return;
+        }
+
+        try
+        {
+            shard.Reactor.Post(static s => s.Server.StartConnection(s.Shard, s.Socket), (Server: this, Shard: shard, Socket: socket));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Expected while the group shuts down: that reactor will run nothing more.
+            socket.Dispose();
+            shard.Release();
+            ReleaseConnection();
+        }
+    }
+
+    private Shard LeastLoadedShard()
+    {
+        Shard best = _shards[0];
+        for (int i = 1; i < _shards.Length; i++)
+        {
+            if (_shards[i].Count < best.Count)
+            {
+                best = _shards[i];
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Runs an accepted socket as a connection. On the shard's reactor thread.</summary>
+    private void StartConnection(Shard shard, Socket socket)
+    {
+        if (_stopped)
+        {
+            socket.Dispose();
+            shard.Release();
+            ReleaseConnection();
+            return;
+        }
+
+        ConnectionHandler handler;
+        try
+        {
+            handler = _handlerFactory() ?? throw new InvalidOperationException("The handler factory returned null.");
+        }
+        catch (Exception e)
+        {
+            // A failing factory costs only this connection.
+            NetLog.HandlerFactoryFault(_logger, _name, e);
+            socket.Dispose();
+            shard.Release();
+            ReleaseConnection();
+            return;
+        }
+
+        var connection = new TcpConnection(shard.Reactor, socket, handler, _connectionOptions, _connectionLogger, _onConnectionClosed);
+        shard.Add(connection);
         connection.StartAccepted();
     }
 
+    /// <summary>A connection ended. On its reactor thread.</summary>
     private void OnConnectionClosed(TcpConnection connection)
     {
-        if (_connections.Remove(connection))
+        foreach (Shard shard in _shards)
         {
-            Interlocked.Decrement(ref _connectionCount);
-        }
+            if (ReferenceEquals(shard.Reactor, connection.Reactor))
+            {
+                if (shard.Remove(connection))
+                {
+                    ReleaseConnection();
+                }
 
-        if (_stopped && _connections.Count == 0)
-        {
-            _completion.TrySetResult();
+                return;
+            }
         }
+    }
+
+    private void ReleaseConnection()
+    {
+        Interlocked.Decrement(ref _connectionCount);
+        CompleteIfDone();
     }
 
     /// <summary>
@@ -405,6 +514,45 @@ public sealed class TcpServer : IDisposable
         }
 
         File.Delete(endPoint.ToString());
+    }
+
+    /// <summary>The connections of one reactor. Its set is touched only on that reactor's thread.</summary>
+    private sealed class Shard(Reactor reactor)
+    {
+        private readonly HashSet<TcpConnection> _connections = new();
+        private int _count;
+
+        public Reactor Reactor { get; } = reactor;
+
+        /// <summary>Connections placed on this reactor (open or on their way); read by the accepting thread to balance.</summary>
+        public int Count => Volatile.Read(ref _count);
+
+        /// <summary>Counts a socket placed here before it arrives. Accepting thread.</summary>
+        public void Reserve() => Interlocked.Increment(ref _count);
+
+        /// <summary>Gives back a reservation whose socket never became a connection.</summary>
+        public void Release() => Interlocked.Decrement(ref _count);
+
+        public void Add(TcpConnection connection) => _connections.Add(connection);
+
+        public bool Remove(TcpConnection connection)
+        {
+            if (!_connections.Remove(connection))
+            {
+                return false;
+            }
+
+            Interlocked.Decrement(ref _count);
+            return true;
+        }
+
+        public void CloseAll()
+        {
+            foreach (TcpConnection connection in new List<TcpConnection>(_connections))
+            {
+                connection.Close();
+            }
+        }
     }
 
     private sealed class ListenerEvents(TcpServer server) : IEventHandler

@@ -38,6 +38,26 @@ public sealed class EchoServerSampleTests
     }
 
     [Fact]
+    public void Sample_WithTwoReactors_EchoesOnEveryConnection()
+    {
+        (SampleProcess sample, int port) = SampleProcess.StartListening("--port 0 --reactors 2");
+        using (sample)
+        {
+            Parallel.For(0, 8, i =>
+            {
+                using Socket client = Connect(port);
+                byte[] payload = Enumerable.Range(0, 10_000 + i).Select(b => (byte)(b ^ i)).ToArray();
+                client.Send(payload);
+                client.Shutdown(SocketShutdown.Send);
+                SocketIo.ReceiveToEnd(client).Should().Equal(payload);
+            });
+
+            sample.Signal(Signals.SIGTERM);
+            sample.WaitExit(TimeSpan.FromSeconds(5)).Should().Be(0, "stderr: " + sample.Stderr);
+        }
+    }
+
+    [Fact]
     public void Sample_CtrlCWithOpenConnections_ClosesThemAndExitsZero()
     {
         (SampleProcess sample, int port) = SampleProcess.StartListening("--port 0");
@@ -62,6 +82,7 @@ public sealed class EchoServerSampleTests
     [InlineData("--idle-timeout -3")]
     [InlineData("--log-level Loud")]
     [InlineData("--max-connections")]
+    [InlineData("--reactors 0")]
     public void Sample_BadOptions_PrintUsageToStderrAndExit2(string arguments)
     {
         using SampleProcess sample = SampleProcess.Start(arguments);

@@ -1,0 +1,149 @@
+using System;
+using System.Collections.Concurrent;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Tasks;
+using SelectReactor.Net;
+using SelectReactor.Tests.Infrastructure;
+
+namespace SelectReactor.Tests.Net;
+
+public sealed class ReactorGroupTests
+{
+    [Fact]
+    public void Group_DefaultCount_IsOneReactorPerCoreEachOnItsOwnThread()
+    {
+        using var group = new ReactorGroup();
+
+        group.Count.Should().Be(Environment.ProcessorCount);
+        var threads = group.Reactors.Select(r =>
+        {
+            var thread = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            r.Post(() => thread.SetResult(Environment.CurrentManagedThreadId));
+            return Wait.Result(thread.Task);
+        }).ToArray();
+        threads.Distinct().Should().HaveCount(group.Count);
+        group.Reactors.Select(r => r.Name).Should().OnlyHaveUniqueItems();
+    }
+
+    [Fact]
+    public void Group_NextIsRoundRobinAndLeastLoadedFollowsRegistrations()
+    {
+        using var group = new ReactorGroup(3);
+        using SocketPair pair = Loopback.Pair();
+
+        Enumerable.Range(0, 6).Select(_ => group.Next()).Should().Equal(
+            group.Reactors[0], group.Reactors[1], group.Reactors[2], group.Reactors[0], group.Reactors[1], group.Reactors[2]);
+        group.Reactors[0].Register(pair.Server, new RecordingHandler(), Interest.None);
+        group.LeastLoaded().Should().BeSameAs(group.Reactors[1]);
+    }
+
+    [Fact]
+    public void Group_Dispose_ClosesEveryRegistrationAndIsIdempotent()
+    {
+        var group = new ReactorGroup(2);
+        using SocketPair a = Loopback.Pair();
+        using SocketPair b = Loopback.Pair();
+        var first = new RecordingHandler();
+        var second = new RecordingHandler();
+        group.Reactors[0].Register(a.Server, first, Interest.Read);
+        group.Reactors[1].Register(b.Server, second, Interest.Read);
+
+        group.Dispose();
+        group.Dispose();
+
+        first.Snapshot().Should().Equal("closed:ReactorDisposed");
+        second.Snapshot().Should().Equal("closed:ReactorDisposed");
+    }
+
+    [Fact]
+    public void Group_InvalidCount_IsRejected()
+    {
+        FluentActions.Invoking(() => new ReactorGroup(-1)).Should().Throw<ArgumentOutOfRangeException>();
+    }
+
+    [Fact]
+    public void TcpServerOnAGroup_SpreadsConnectionsAndEachHandlerRunsOnOneThreadOnly()
+    {
+        const int Clients = 40;
+        using var group = new ReactorGroup(4);
+        var threadsByConnection = new ConcurrentDictionary<TcpConnection, ConcurrentBag<int>>();
+        var closed = new ConcurrentQueue<ConnectionCloseReason>();
+        var handler = new DelegateHandler
+        {
+            Connected = c => threadsByConnection.GetOrAdd(c, _ => new()).Add(Environment.CurrentManagedThreadId),
+            Data = (c, data) =>
+            {
+                threadsByConnection.GetOrAdd(c, _ => new()).Add(Environment.CurrentManagedThreadId);
+                c.Send(data);
+            },
+            Closed = (c, reason, _) =>
+            {
+                threadsByConnection.GetOrAdd(c, _ => new()).Add(Environment.CurrentManagedThreadId);
+                closed.Enqueue(reason);
+            },
+        };
+        using var server = new TcpServer(group, new IPEndPoint(IPAddress.Loopback, 0), () => handler);
+        server.Start();
+
+        var clients = Enumerable.Range(0, Clients).Select(_ =>
+        {
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 15_000 };
+            client.Connect(server.LocalEndPoint!);
+            return client;
+        }).ToArray();
+        Parallel.ForEach(clients, (client, _, i) =>
+        {
+            byte[] message = BitConverter.GetBytes((int)i);
+            for (int round = 0; round < 20; round++)
+            {
+                client.Send(message);
+                SocketIo.ReceiveExactly(client, message.Length).Should().Equal(message);
+            }
+        });
+        var perReactor = group.Reactors.Select(r => r.RegistrationCount).ToArray();
+        server.Stop();
+        foreach (Socket client in clients)
+        {
+            SocketIo.ReceiveToEnd(client).Should().BeEmpty();
+            client.Shutdown(SocketShutdown.Send);
+            client.Dispose();
+        }
+
+        Wait.For(server.Completion);
+        closed.Should().HaveCount(Clients).And.OnlyContain(r => r == ConnectionCloseReason.LocalClose);
+        threadsByConnection.Should().HaveCount(Clients);
+        threadsByConnection.Values.Should().OnlyContain(threads => threads.Distinct().Count() == 1, "a connection stays on one reactor for life");
+        threadsByConnection.Values.Select(t => t.First()).Distinct().Should().HaveCount(4, "least-loaded placement uses every reactor");
+        perReactor.Sum().Should().Be(Clients + 1, "every connection plus the listener");
+        perReactor.Max().Should().BeLessThanOrEqualTo(Clients / 4 + 2, "placement is balanced");
+        server.ConnectionCount.Should().Be(0);
+    }
+
+    [Fact]
+    public void TcpServerOnAGroup_GroupDisposedUnderLoad_EveryConnectionClosesOnce()
+    {
+        var group = new ReactorGroup(2);
+        var closes = new ConcurrentQueue<ConnectionCloseReason>();
+        var handler = new DelegateHandler { Closed = (_, reason, _) => closes.Enqueue(reason) };
+        var server = new TcpServer(group, new IPEndPoint(IPAddress.Loopback, 0), () => handler);
+        server.Start();
+        var clients = Enumerable.Range(0, 10).Select(_ =>
+        {
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            client.Connect(server.LocalEndPoint!);
+            return client;
+        }).ToArray();
+        Wait.Until(() => server.ConnectionCount == 10, "every connection was accepted");
+
+        group.Dispose();
+
+        closes.Should().HaveCount(10).And.OnlyContain(r => r == ConnectionCloseReason.ReactorDisposed);
+        Wait.For(server.Completion);
+        foreach (Socket client in clients)
+        {
+            client.Dispose();
+        }
+    }
+}

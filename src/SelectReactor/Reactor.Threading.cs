@@ -36,6 +36,10 @@ public sealed partial class Reactor
         Enqueue(WorkItem.ForAction(action, state));
     }
 
+    /// <summary>Queues library work that is run, or told it was dropped if the reactor is disposed first.</summary>
+    /// <exception cref="ObjectDisposedException">The reactor is disposed (nothing was queued).</exception>
+    internal void Post(IReactorWork work) => Enqueue(WorkItem.ForWork(work));
+
     private void Enqueue(WorkItem item)
     {
         lock (_lifecycleLock)

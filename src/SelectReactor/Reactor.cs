@@ -399,6 +399,19 @@ public sealed partial class Reactor : IDisposable
                         break;
                     case WorkKind.AddTimer:
                         break;
+                    case WorkKind.Internal:
+                        dropped++;
+                        try
+                        {
+                            ((IReactorWork)item.Target).Drop();
+                        }
+                        catch (Exception e)
+                        {
+                            // Releasing must not stop the shutdown; it is the library's own code, so log it loudly.
+                            Log.PostedActionFault(_logger, _name, e);
+                        }
+
+                        break;
                     default:
                         dropped++;
                         break;

@@ -10,6 +10,7 @@ internal enum WorkKind : byte
     AddTimer,
     Post,
     PostWithState,
+    Internal,
 }
 
 /// <summary>
@@ -41,6 +42,8 @@ internal readonly struct WorkItem
 
     public static WorkItem ForAction(Action action) => new(WorkKind.Post, action, null, null);
 
+    public static WorkItem ForWork(IReactorWork work) => new(WorkKind.Internal, work, null, null);
+
     public static WorkItem ForAction<TState>(Action<TState> action, TState state) => new(WorkKind.PostWithState, action, state, Post<TState>.Invoke);
 
     /// <summary>Runs the posted delegate.</summary>
@@ -49,6 +52,10 @@ internal readonly struct WorkItem
         if (Kind == WorkKind.Post)
         {
             ((Action)Target)();
+        }
+        else if (Kind == WorkKind.Internal)
+        {
+            ((IReactorWork)Target).Run();
         }
         else
         {

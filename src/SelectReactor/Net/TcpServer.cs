@@ -357,7 +357,7 @@ public sealed class TcpServer : IDisposable
 
         try
         {
-            shard.Reactor.Post(static s => s.Server.StartConnection(s.Shard, s.Socket), (Server: this, Shard: shard, Socket: socket));
+            shard.Reactor.Post(new Handoff(this, shard, socket));
         }
         catch (ObjectDisposedException)
         {
@@ -514,6 +514,19 @@ public sealed class TcpServer : IDisposable
         }
 
         File.Delete(endPoint.ToString());
+    }
+
+    /// <summary>An accepted socket on its way to another reactor: started there, or closed if that reactor is disposed first.</summary>
+    private sealed class Handoff(TcpServer server, Shard shard, Socket socket) : IReactorWork
+    {
+        public void Run() => server.StartConnection(shard, socket);
+
+        public void Drop()
+        {
+            socket.Dispose();
+            shard.Release();
+            server.ReleaseConnection();
+        }
     }
 
     /// <summary>The connections of one reactor. Its set is touched only on that reactor's thread.</summary>

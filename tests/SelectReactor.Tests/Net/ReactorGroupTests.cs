@@ -122,11 +122,57 @@ public sealed class ReactorGroupTests
     }
 
     [Fact]
+    public void TcpServerOnAGroup_ReactorDisposedWithSocketsHandedToIt_TheyAreClosedAndUncounted()
+    {
+        using var group = new ReactorGroup(2);
+        Reactor second = group.Reactors[1];
+        using var release = new System.Threading.ManualResetEventSlim();
+        var blocking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        second.Post(() =>
+        {
+            blocking.SetResult();
+            release.Wait(Wait.Generous); // holds the second reactor inside a tick while sockets queue up for it
+        });
+        Wait.For(blocking.Task);
+        var handler = new DelegateHandler();
+        using var server = new TcpServer(group, new IPEndPoint(IPAddress.Loopback, 0), () => handler);
+        server.Start();
+        var clients = Enumerable.Range(0, 6).Select(_ =>
+        {
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 15_000 };
+            client.Connect(server.LocalEndPoint!);
+            return client;
+        }).ToArray();
+        Wait.Until(() => server.AcceptedCount == 6, "every connection was accepted");
+
+        var disposing = Task.Run(second.Dispose);
+        Wait.Until(() => second.RunOnceThrowsDisposed(), "the second reactor is marked disposed");
+        release.Set();
+        Wait.For(disposing);
+
+        Wait.Until(() => server.ConnectionCount == 3, "the sockets handed to the disposed reactor no longer count");
+        // Least-loaded placement alternates, so 3 of the 6 went to the disposed reactor. Those must see their
+        // connection end (readable: end of stream or reset); the other 3 stay open and idle (not readable).
+        Wait.Until(() => clients.Count(c => c.Poll(0, SelectMode.SelectRead)) == 3, "the handed-over sockets were closed");
+        int closedByServer = clients.Count(c => c.Poll(0, SelectMode.SelectRead));
+        closedByServer.Should().Be(3, "each socket the disposed reactor never started was closed, not leaked");
+        foreach (Socket client in clients)
+        {
+            client.Dispose();
+        }
+    }
+
+    [Fact]
     public void TcpServerOnAGroup_GroupDisposedUnderLoad_EveryConnectionClosesOnce()
     {
         var group = new ReactorGroup(2);
         var closes = new ConcurrentQueue<ConnectionCloseReason>();
-        var handler = new DelegateHandler { Closed = (_, reason, _) => closes.Enqueue(reason) };
+        int connected = 0;
+        var handler = new DelegateHandler
+        {
+            Connected = _ => System.Threading.Interlocked.Increment(ref connected),
+            Closed = (_, reason, _) => closes.Enqueue(reason),
+        };
         var server = new TcpServer(group, new IPEndPoint(IPAddress.Loopback, 0), () => handler);
         server.Start();
         var clients = Enumerable.Range(0, 10).Select(_ =>
@@ -135,7 +181,7 @@ public sealed class ReactorGroupTests
             client.Connect(server.LocalEndPoint!);
             return client;
         }).ToArray();
-        Wait.Until(() => server.ConnectionCount == 10, "every connection was accepted");
+        Wait.Until(() => System.Threading.Volatile.Read(ref connected) == 10, "every connection started on its reactor");
 
         group.Dispose();
 
@@ -144,6 +190,23 @@ public sealed class ReactorGroupTests
         foreach (Socket client in clients)
         {
             client.Dispose();
+        }
+    }
+}
+
+internal static class ReactorTestExtensions
+{
+    /// <summary>True once the reactor refuses new work because it is disposed.</summary>
+    public static bool RunOnceThrowsDisposed(this Reactor reactor)
+    {
+        try
+        {
+            reactor.Post(() => { });
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            return true;
         }
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -174,16 +175,37 @@ public sealed partial class Reactor
         if (!SelectReady(maxWait))
         {
             DeliverCloses();
+            RecordTick();
             return _dispatched;
         }
 
         // 5. Dispatch, in the order promised: readable, writable, error. Each callback re-checks that its
         //    registration is still active and still wants the event, since an earlier callback may have changed it.
+        long dispatchStart = ReactorMetrics.DispatchDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
         Dispatch(_read, _readRegs, _readCount, Interest.Read);
         Dispatch(_write, _writeRegs, _writeCount, Interest.Write);
         Dispatch(_error, _errorRegs, _errorCount, Interest.Error);
         DeliverCloses();
+        if (dispatchStart != 0)
+        {
+            ReactorMetrics.DispatchDuration.Record(Stopwatch.GetElapsedTime(dispatchStart).TotalSeconds, MetricTag);
+        }
+
+        RecordTick();
         return _dispatched;
+    }
+
+    private void RecordTick()
+    {
+        if (ReactorMetrics.Ticks.Enabled)
+        {
+            ReactorMetrics.Ticks.Add(1, MetricTag);
+        }
+
+        if (_dispatched > 0 && ReactorMetrics.Callbacks.Enabled)
+        {
+            ReactorMetrics.Callbacks.Add(_dispatched, MetricTag);
+        }
     }
 
     /// <summary>Fills the lists and selects; false when the tick must end without dispatch (a failed select backed off).</summary>
@@ -195,7 +217,13 @@ public sealed partial class Reactor
             FillLists();
             try
             {
+                long selectStart = ReactorMetrics.SelectDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
                 SelectImplementation(_read, _write, _error, timeoutMicros);
+                if (selectStart != 0)
+                {
+                    ReactorMetrics.SelectDuration.Record(Stopwatch.GetElapsedTime(selectStart).TotalSeconds, MetricTag);
+                }
+
                 _consecutiveSelectFailures = 0;
                 return true;
             }
@@ -338,6 +366,10 @@ public sealed partial class Reactor
                 // A handler bug must cost only its own registration.
                 Log.HandlerFault(_logger, _name, registration.Handler.GetType().Name, CallbackName(which), SocketDescription.Describe(registration.Socket), e);
                 Close(registration, CloseReason.HandlerFault, e);
+                if (ReactorMetrics.HandlerFaults.Enabled)
+                {
+                    ReactorMetrics.HandlerFaults.Add(1, MetricTag);
+                }
             }
 
             if (_pendingCloses.Count > 0)
@@ -390,6 +422,10 @@ public sealed partial class Reactor
                 Log.DeadSocketEvicted(_logger, _name, SocketDescription.Describe(registration.Socket), (Interest)interest, death);
                 Close(registration, CloseReason.DeadSocket, death);
                 evicted++;
+                if (ReactorMetrics.DeadSockets.Enabled)
+                {
+                    ReactorMetrics.DeadSockets.Add(1, MetricTag);
+                }
             }
         }
 

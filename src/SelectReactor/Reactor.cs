@@ -62,6 +62,7 @@ public sealed partial class Reactor : IDisposable
         _loggerFactory = options.LoggerFactory;
         _logger = options.LoggerFactory?.CreateLogger("SelectReactor.Reactor") ?? NullLogger.Instance;
         _name = options.Name ?? "reactor";
+        MetricTag = ReactorMetrics.Reactor(_name);
         _time = options.TimeProvider;
         _maxSelectTimeout = options.MaxSelectTimeout;
         _wakeup = new WakeupSocket();
@@ -87,6 +88,9 @@ public sealed partial class Reactor : IDisposable
 
     /// <summary>The registrations that are active or queued: incremented by Register, decremented when one is closed.</summary>
     public int RegistrationCount => Volatile.Read(ref _registrationCount);
+
+    /// <summary>The tag that names this reactor on every measurement.</summary>
+    internal KeyValuePair<string, object?> MetricTag { get; }
 
     /// <summary>The clock behind the reactor's timers, for the layers built on it.</summary>
     internal TimeProvider TimeProvider => _time;
@@ -140,6 +144,11 @@ public sealed partial class Reactor : IDisposable
             }
 
             Interlocked.Increment(ref _registrationCount);
+            if (ReactorMetrics.ActiveRegistrations.Enabled)
+            {
+                ReactorMetrics.ActiveRegistrations.Add(1, MetricTag);
+            }
+
             if (!onThread)
             {
                 // Enqueued under the lock so that Dispose, which closes the queue under the same lock, sees it.
@@ -337,6 +346,11 @@ public sealed partial class Reactor : IDisposable
         }
 
         Interlocked.Decrement(ref _registrationCount);
+        if (ReactorMetrics.ActiveRegistrations.Enabled)
+        {
+            ReactorMetrics.ActiveRegistrations.Add(-1, MetricTag);
+        }
+
         _pendingCloses.Enqueue((registration, reason, error));
     }
 

@@ -6,7 +6,7 @@ using SelectReactor.Tests.Infrastructure;
 namespace SelectReactor.Tests;
 
 /// <summary>Deterministic allocation checks: the reactor's own per-tick work allocates nothing.</summary>
-[Collection(nameof(AllocationTests))]
+[Collection(SerialCollection.Name)] // alone: a metrics test's listener elsewhere would make instruments record here
 public sealed class AllocationTests
 {
     private const int Connections = 20; // below the 80 sockets from which the runtime's Select allocates itself

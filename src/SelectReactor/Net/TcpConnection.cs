@@ -127,6 +127,7 @@ public sealed class TcpConnection
             if (error == SocketError.Success)
             {
                 BytesSent += sent;
+                CountSent(sent);
                 Touch();
                 if (sent == data.Length)
                 {
@@ -151,6 +152,7 @@ public sealed class TcpConnection
         }
 
         _sendQueue.Append(data);
+        CountPending(data.Length);
         if (!_backpressured && _sendQueue.Length > _options.SendHighWatermark)
         {
             _backpressured = true;
@@ -233,6 +235,7 @@ public sealed class TcpConnection
         _state = ConnectionState.Open;
         CaptureEndPoints();
         _registration = _reactor.Register(_socket!, _events, Interest.Read);
+        CountOpened();
         ArmIdleTimer();
         Invoke(static (h, c) => h.OnConnected(c));
     }
@@ -391,6 +394,11 @@ public sealed class TcpConnection
                 }
 
                 BytesReceived += n;
+                if (ReactorMetrics.BytesReceived.Enabled)
+                {
+                    ReactorMetrics.BytesReceived.Add(n, _reactor.MetricTag);
+                }
+
                 Touch();
                 if (_state == ConnectionState.Closing)
                 {
@@ -474,7 +482,9 @@ public sealed class TcpConnection
             }
 
             _sendQueue.Consume(sent);
+            CountPending(-sent);
             BytesSent += sent;
+            CountSent(sent);
             Touch();
             if (sent < head.Length)
             {
@@ -540,6 +550,7 @@ public sealed class TcpConnection
         _state = ConnectionState.Open;
         CaptureEndPoints();
         attempt?.Succeeded();
+        CountOpened();
         ArmIdleTimer();
         UpdateInterest();
         Invoke(static (h, c) => h.OnConnected(c));
@@ -619,6 +630,7 @@ public sealed class TcpConnection
             }
         }
 
+        CountPending(-_sendQueue.Length);
         _sendQueue.Clear();
         if (!_inReadLoop)
         {
@@ -670,6 +682,11 @@ public sealed class TcpConnection
         }
 
         _notified = true;
+        if (ReactorMetrics.ConnectionsClosed.Enabled)
+        {
+            ReactorMetrics.ConnectionsClosed.Add(1, _reactor.MetricTag, new(ReactorMetrics.CloseReasonTag, _closeReason.ToString()));
+        }
+
         OnClosedInternal?.Invoke(this);
         try
         {
@@ -710,7 +727,36 @@ public sealed class TcpConnection
     {
         // A protocol bug costs only its own connection.
         NetLog.HandlerFault(_logger, Describe(), "a connection callback", e);
+        if (ReactorMetrics.HandlerFaults.Enabled)
+        {
+            ReactorMetrics.HandlerFaults.Add(1, _reactor.MetricTag);
+        }
+
         CloseNow(ConnectionCloseReason.HandlerFault, e, reset: true);
+    }
+
+    private void CountOpened()
+    {
+        if (ReactorMetrics.ConnectionsOpened.Enabled)
+        {
+            ReactorMetrics.ConnectionsOpened.Add(1, _reactor.MetricTag);
+        }
+    }
+
+    private void CountSent(int bytes)
+    {
+        if (ReactorMetrics.BytesSent.Enabled)
+        {
+            ReactorMetrics.BytesSent.Add(bytes, _reactor.MetricTag);
+        }
+    }
+
+    private void CountPending(long delta)
+    {
+        if (delta != 0 && ReactorMetrics.PendingSendBytes.Enabled)
+        {
+            ReactorMetrics.PendingSendBytes.Add(delta, _reactor.MetricTag);
+        }
     }
 
     private void ReturnReceiveBuffer()

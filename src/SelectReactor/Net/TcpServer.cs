@@ -316,6 +316,11 @@ public sealed class TcpServer : IDisposable
         if (Volatile.Read(ref _connectionCount) >= _options.MaxConnections)
         {
             Interlocked.Increment(ref _rejectedCount);
+            if (ReactorMetrics.ConnectionsRejected.Enabled)
+            {
+                ReactorMetrics.ConnectionsRejected.Add(1, _reactor.MetricTag);
+            }
+
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 NetLog.ConnectionRejected(_logger, SocketDescription.Endpoint(socket, local: false), ConnectionCount);
@@ -443,6 +448,11 @@ public sealed class TcpServer : IDisposable
     private void BackOff(SocketError error)
     {
         Interlocked.Increment(ref _acceptBackoffCount);
+        if (ReactorMetrics.AcceptBackoffs.Enabled)
+        {
+            ReactorMetrics.AcceptBackoffs.Add(1, _reactor.MetricTag);
+        }
+
         if (!_inBackoffEpisode)
         {
             _inBackoffEpisode = true;

@@ -15,6 +15,7 @@ internal sealed class EchoOptions
           --max-connections N      connections open at once before new ones are refused (default 10000)
           --idle-timeout SECONDS   close connections idle this long (default: never)
           --reactors N|auto        reactor threads to spread connections over (default 1; auto = one per core)
+          --udp                    also echo UDP datagrams on the same port
           --log-level LEVEL        Trace, Debug, Information, Warning, Error, Critical or None (default Information)
           --help                   show this text
         """;
@@ -31,6 +32,8 @@ internal sealed class EchoOptions
 
     public int Reactors { get; private set; } = 1;
 
+    public bool Udp { get; private set; }
+
     public LogLevel LogLevel { get; private set; } = LogLevel.Information;
 
     public bool Help { get; private set; }
@@ -46,6 +49,12 @@ internal sealed class EchoOptions
             if (name is "--help" or "-h")
             {
                 options.Help = true;
+                continue;
+            }
+
+            if (name == "--udp")
+            {
+                options.Udp = true;
                 continue;
             }
 

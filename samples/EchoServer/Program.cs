@@ -54,6 +54,20 @@ catch (SocketException e)
     return 1;
 }
 
+// --udp: datagrams echoed on the same port number, on the first reactor.
+using UdpEndpoint? udp = options.Udp && server.LocalEndPoint is IPEndPoint tcp
+    ? new UdpEndpoint(group.Reactors[0], new IPEndPoint(tcp.Address, tcp.Port), new UdpEchoHandler())
+    : null;
+try
+{
+    udp?.Start();
+}
+catch (SocketException e)
+{
+    RawOutput.Error.WriteLine($"error: cannot listen for UDP on {udp!.EndPoint}: {e.Message}");
+    return 1;
+}
+
 if (minimalLogging)
 {
     RawOutput.Error.WriteLine("info: few descriptors allowed; logging through the minimal stderr provider");

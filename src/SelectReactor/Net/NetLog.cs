@@ -46,6 +46,9 @@ internal static partial class NetLog
     [LoggerMessage(EventId = 215, Level = LogLevel.Debug, Message = "Connection {Connection} did not finish closing in time with {Pending} bytes unsent; dropped")]
     public static partial void CloseTimedOut(ILogger logger, string connection, long pending);
 
+    [LoggerMessage(EventId = 230, Level = LogLevel.Error, Message = "UDP endpoint {EndPoint}: the datagram handler threw; the endpoint goes on")]
+    public static partial void DatagramHandlerFault(ILogger logger, string endPoint, Exception error);
+
     [LoggerMessage(EventId = 220, Level = LogLevel.Debug, Message = "Connect to {EndPoint} failed: {Reason}")]
     public static partial void ConnectFailed(ILogger logger, string endPoint, string reason);
 }

@@ -58,6 +58,25 @@ public sealed class EchoServerSampleTests
     }
 
     [Fact]
+    public void Sample_UdpOption_EchoesDatagramsOnTheSamePort()
+    {
+        (SampleProcess sample, int port) = SampleProcess.StartListening("--port 0 --udp");
+        using (sample)
+        {
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 15_000 };
+            byte[] reply = new byte[2048];
+
+            client.SendTo("datagram"u8.ToArray(), new IPEndPoint(IPAddress.Loopback, port));
+            int n = client.Receive(reply);
+
+            System.Text.Encoding.ASCII.GetString(reply, 0, n).Should().Be("datagram");
+            using Socket tcp = Connect(port);
+            tcp.Send(new byte[] { 5 });
+            SocketIo.ReceiveExactly(tcp, 1).Should().Equal(5);
+        }
+    }
+
+    [Fact]
     public void Sample_CtrlCWithOpenConnections_ClosesThemAndExitsZero()
     {
         (SampleProcess sample, int port) = SampleProcess.StartListening("--port 0");

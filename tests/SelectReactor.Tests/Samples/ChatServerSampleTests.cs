@@ -14,7 +14,7 @@ using SelectReactor.Tests.Infrastructure;
 
 namespace SelectReactor.Tests.Samples;
 
-/// <summary>samples/ChatServer, run in-process on its real host and driven by real loopback clients.</summary>
+/// <summary>samples/ChatServer, run in-process on its real host (and once as a process), driven by real loopback clients.</summary>
 public sealed class ChatServerSampleTests
 {
     [Fact]
@@ -135,6 +135,29 @@ public sealed class ChatServerSampleTests
         received.Should().HaveCount(sent, "bob kept receiving every line");
         received.Should().Equal(Enumerable.Range(0, sent).Select(i => $"alice: {i:D6} {padding}"));
         await StopAsync(host, alice, bob, carol);
+    }
+
+    [Fact]
+    public void Process_PrintsExactlyOneListeningLine_ChatsAndExitsZeroOnSigterm()
+    {
+        using SampleProcess sample = SampleProcess.StartSample("ChatServer", "--port 0");
+        string first = sample.WaitFirstLine();
+        first.Should().MatchRegex(@"^listening on 127\.0\.0\.1:\d+$", "stderr: " + sample.Stderr);
+        var endPoint = IPEndPoint.Parse(first["listening on ".Length..]);
+        using (ChatClient alice = ChatClient.Connect(endPoint))
+        using (ChatClient bob = ChatClient.Connect(endPoint))
+        {
+            alice.Join("alice");
+            bob.Join("bob");
+            alice.ReadLine().Should().Be("* bob joined");
+            bob.Send("hi");
+            alice.ReadLine().Should().Be("bob: hi");
+        }
+
+        sample.Signal(Signals.SIGTERM);
+
+        sample.WaitExit(Wait.Generous).Should().Be(0, "SIGTERM stops it gracefully; stderr: " + sample.Stderr);
+        sample.StdoutLines.Should().ContainSingle("logs go to stderr");
     }
 
     [Theory]

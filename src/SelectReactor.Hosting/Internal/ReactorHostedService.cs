@@ -61,9 +61,11 @@ internal sealed class ReactorHostedService : IHostedService
         // Binding happens here, on the host's thread, so that a port in use fails the host's start.
         foreach (TcpServerSpec spec in _specs)
         {
-            var server = new TcpServer(_reactor, spec.EndPoint, spec.HandlerFactory(_services), spec.Options);
+            TcpServer server;
             try
             {
+                // Inconsistent connection options or a handler type without a usable constructor throw here.
+                server = new TcpServer(_reactor, spec.EndPoint, spec.HandlerFactory(_services), spec.Options);
                 server.Start();
             }
             catch (Exception e)

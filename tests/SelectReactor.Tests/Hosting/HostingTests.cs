@@ -62,9 +62,12 @@ public sealed class HostingTests
     }
 
     [Fact]
-    public async Task AddSelectReactor_TheReactorIsOneSingletonRunningPostedWorkOnItsNamedThread()
+    public async Task AddSelectReactor_CalledTwice_TheReactorIsOneSingletonRunningPostedWorkOnItsNamedThread()
     {
-        using IHost host = TestHost.Build(services => services.AddSelectReactor(options => options.Name = "hosted-net"));
+        using IHost host = TestHost.Build(services => services
+            .AddSelectReactor(options => options.Name = "hosted-net")
+            .AddSelectReactor()
+            .AddTcpServer<TestEchoHandler>(new IPEndPoint(IPAddress.Loopback, 0)));
         await host.StartAsync().WaitAsync(Wait.Generous);
         Reactor reactor = host.Services.GetRequiredService<Reactor>();
         var ran = new TaskCompletionSource<(bool OnReactor, string? Thread)>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -73,6 +76,7 @@ public sealed class HostingTests
 
         (await ran.Task.WaitAsync(Wait.Generous)).Should().Be((true, "hosted-net"));
         host.Services.GetRequiredService<Reactor>().Should().BeSameAs(reactor);
+        host.Services.GetServices<IHostedService>().Should().ContainSingle("adding it again adds no second loop");
         reactor.Name.Should().Be("hosted-net");
         await host.StopAsync().WaitAsync(Wait.Generous);
         reactor.Invoking(r => r.Post(() => { })).Should().Throw<ObjectDisposedException>("the host's stop disposes the reactor");
@@ -112,6 +116,20 @@ public sealed class HostingTests
         TestHost.TryConnect(first.LocalEndPoint!).Should().Be(SocketError.ConnectionRefused, "the server that had started is stopped");
         reactor.Invoking(r => r.Post(() => { })).Should().Throw<ObjectDisposedException>();
         logs.Count(305).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Start_InconsistentConnectionOptions_FailTheStartAndDisposeTheReactor()
+    {
+        using IHost host = TestHost.Build(services => services.AddTcpServer<TestEchoHandler>(
+            new IPEndPoint(IPAddress.Loopback, 0),
+            options => options.Connection.SendLowWatermark = options.Connection.SendHighWatermark + 1));
+        Reactor reactor = host.Services.GetRequiredService<Reactor>();
+
+        Func<Task> start = () => host.StartAsync().WaitAsync(Wait.Generous);
+
+        await start.Should().ThrowAsync<ArgumentException>();
+        reactor.Invoking(r => r.Post(() => { })).Should().Throw<ObjectDisposedException>("the reactor thread is not left running");
     }
 
     [Fact]

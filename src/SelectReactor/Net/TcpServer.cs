@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.IO;
 using System.Net;
 using System.Net.Sockets;
@@ -51,6 +52,7 @@ public sealed class TcpServer : IDisposable
     /// <param name="options">Settings; <see langword="null"/> takes the defaults.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The end point type is unsupported, or the connection options are inconsistent.</exception>
+    [SuppressMessage("ApiDesign", "RS0026", Justification = "The two constructors differ in their first parameter's type; neither has shipped, so no binary compatibility is at stake.")]
     public TcpServer(Reactor reactor, EndPoint endPoint, Func<ConnectionHandler> handlerFactory, TcpServerOptions? options = null)
         : this(reactor ?? throw new ArgumentNullException(nameof(reactor)), [reactor], endPoint, handlerFactory, options)
     {
@@ -67,6 +69,7 @@ public sealed class TcpServer : IDisposable
     /// <param name="options">Settings; <see langword="null"/> takes the defaults.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The end point type is unsupported, or the connection options are inconsistent.</exception>
+    [SuppressMessage("ApiDesign", "RS0026", Justification = "The two constructors differ in their first parameter's type; neither has shipped, so no binary compatibility is at stake.")]
     public TcpServer(ReactorGroup group, EndPoint endPoint, Func<ConnectionHandler> handlerFactory, TcpServerOptions? options = null)
         : this((group ?? throw new ArgumentNullException(nameof(group))).Reactors[0], [.. group.Reactors], endPoint, handlerFactory, options)
     {

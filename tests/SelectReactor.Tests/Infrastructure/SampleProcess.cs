@@ -16,14 +16,14 @@ internal sealed partial class SampleProcess : IDisposable
     private readonly ConcurrentQueue<string> _stderr = new();
     private readonly TaskCompletionSource<string> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private SampleProcess(string arguments, string? prefix)
+    private SampleProcess(string arguments, string? prefix, string dll)
     {
         var start = new ProcessStartInfo
         {
             FileName = prefix is null ? "dotnet" : prefix.Split(' ')[0],
             Arguments = prefix is null
-                ? $"\"{SampleDll}\" {arguments}"
-                : $"{prefix[(prefix.IndexOf(' ') + 1)..]} dotnet \"{SampleDll}\" {arguments}",
+                ? $"\"{dll}\" {arguments}"
+                : $"{prefix[(prefix.IndexOf(' ') + 1)..]} dotnet \"{dll}\" {arguments}",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
@@ -61,7 +61,10 @@ internal sealed partial class SampleProcess : IDisposable
 
     public string Stderr => string.Join('\n', _stderr);
 
-    public static SampleProcess Start(string arguments, string? prefix = null) => new(arguments, prefix);
+    public static SampleProcess Start(string arguments, string? prefix = null) => new(arguments, prefix, SampleDll);
+
+    /// <summary>Starts another sample, by its project name under samples/.</summary>
+    public static SampleProcess StartSample(string sample, string arguments) => new(arguments, null, FindSample(sample));
 
     /// <summary>Starts the sample and waits for its "listening on" line; returns the process and the port.</summary>
     public static (SampleProcess Process, int Port) StartListening(string arguments = "--port 0", string? prefix = null)
@@ -157,14 +160,14 @@ internal sealed partial class SampleProcess : IDisposable
         return directory ?? throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
     }
 
-    private static string FindSample()
+    private static string FindSample(string sample = "EchoServer")
     {
 #if DEBUG
         const string configuration = "Debug";
 #else
         const string configuration = "Release";
 #endif
-        string dll = Path.Combine(FindRoot(), "samples", "EchoServer", "bin", configuration, "net10.0", "EchoServer.dll");
+        string dll = Path.Combine(FindRoot(), "samples", sample, "bin", configuration, "net10.0", sample + ".dll");
         return File.Exists(dll) ? dll : throw new InvalidOperationException($"the sample is not built: {dll}");
     }
 }

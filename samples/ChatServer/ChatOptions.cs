@@ -1,0 +1,80 @@
+using System;
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace ChatServer;
+
+/// <summary>The chat server's settings, from its command line.</summary>
+internal sealed class ChatOptions
+{
+    public const string Usage = """
+        usage: ChatServer [options]
+          --host ADDRESS           IP address to listen on (default 127.0.0.1; :: listens on IPv6 and IPv4)
+          --port PORT              TCP port, 0 picks a free one (default 7010)
+          --max-line BYTES         longest line a client may send; a longer one closes that client (default 1024)
+          --max-pending BYTES      output a client may leave unread before it is disconnected as too slow
+                                   (default 65536, at least 1024)
+          --log-level LEVEL        Trace, Debug, Information, Warning, Error, Critical or None (default Information)
+          --help                   show this text
+        """;
+
+    public IPAddress Host { get; set; } = IPAddress.Loopback;
+
+    public int Port { get; set; } = 7010;
+
+    public int MaxLineLength { get; set; } = 1024;
+
+    public int MaxPendingBytes { get; set; } = 64 * 1024;
+
+    public LogLevel LogLevel { get; set; } = LogLevel.Information;
+
+    public bool Help { get; private set; }
+
+    /// <summary>Parses the arguments; returns null with <paramref name="error"/> set when they are bad.</summary>
+    public static ChatOptions? Parse(string[] args, out string? error)
+    {
+        var options = new ChatOptions();
+        error = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string name = args[i];
+            if (name is "--help" or "-h")
+            {
+                options.Help = true;
+                continue;
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                error = $"{name} needs a value";
+                return null;
+            }
+
+            string value = args[++i];
+            switch (name)
+            {
+                case "--host" when IPAddress.TryParse(value, out IPAddress? address):
+                    options.Host = address;
+                    break;
+                case "--port" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535:
+                    options.Port = port;
+                    break;
+                case "--max-line" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int max) && max is > 0 and <= 1024 * 1024:
+                    options.MaxLineLength = max;
+                    break;
+                case "--max-pending" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int pending) && pending >= 1024:
+                    options.MaxPendingBytes = pending;
+                    break;
+                case "--log-level" when Enum.TryParse(value, ignoreCase: true, out LogLevel level) && Enum.IsDefined(level) && !int.TryParse(value, out _):
+                    options.LogLevel = level;
+                    break;
+                default:
+                    error = $"bad option or value: {name} {value}";
+                    return null;
+            }
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,45 @@
+using System;
+using System.Net;
+using System.Net.Sockets;
+using ChatServer;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SelectReactor.Hosting;
+
+// A line-based chat room on the generic host. Try it: run it, then `nc 127.0.0.1 7010` in two or three terminals.
+ChatOptions? options = ChatOptions.Parse(args, out string? error);
+if (options is null)
+{
+    Console.Error.WriteLine($"error: {error}");
+    Console.Error.WriteLine(ChatOptions.Usage);
+    return 2;
+}
+
+if (options.Help)
+{
+    Console.WriteLine(ChatOptions.Usage);
+    return 0;
+}
+
+// Logs go to stderr, so stdout carries exactly one line: the address we listen on.
+using IHost host = ChatApp.Build(options, logging => logging
+    .SetMinimumLevel(options.LogLevel)
+    .AddSimpleConsole(console => console.SingleLine = true)
+    .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+try
+{
+    await host.StartAsync();
+}
+catch (SocketException e)
+{
+    Console.Error.WriteLine($"error: cannot listen on {options.Host}:{options.Port}: {e.Message}");
+    return 1;
+}
+
+EndPoint endPoint = host.Services.GetRequiredService<TcpServerRegistry>().GetServer<ChatHandler>().LocalEndPoint!;
+Console.WriteLine($"listening on {endPoint}");
+
+// Ctrl+C or SIGTERM: the host stops the server, which closes every connection gracefully.
+await host.WaitForShutdownAsync();
+return 0;

@@ -1,0 +1,28 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using Microsoft.Extensions.Options;
+
+namespace SelectReactor.Hosting.Internal;
+
+/// <summary>Checks <see cref="SelectReactorHostOptions"/> when they are first read, and at host start.</summary>
+internal sealed class SelectReactorHostOptionsValidator : IValidateOptions<SelectReactorHostOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SelectReactorHostOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Name))
+        {
+            failures.Add("SelectReactorHostOptions.Name must not be empty.");
+        }
+
+        TimeSpan timeout = options.MaxSelectTimeout;
+        if (timeout != Timeout.InfiniteTimeSpan && (timeout <= TimeSpan.Zero || timeout > ReactorOptions.MaxTimeout))
+        {
+            failures.Add($"SelectReactorHostOptions.MaxSelectTimeout must be positive and at most {ReactorOptions.MaxTimeout}, or Timeout.InfiniteTimeSpan; it is {timeout}.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,30 @@
+using System;
+using System.Threading;
+
+namespace SelectReactor.Hosting;
+
+/// <summary>
+/// Settings of the reactor that <see cref="SelectReactorServiceCollectionExtensions.AddSelectReactor"/> runs in the
+/// generic host. Read once, when the reactor is first resolved.
+/// </summary>
+/// <remarks>
+/// Unlike the library's own options, the setters do not throw: these options may be bound from configuration, so
+/// they are checked by options validation instead, and a bad value fails the host's start with an
+/// <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> that lists every problem at once.
+/// Configure them on the thread that builds the host.
+/// </remarks>
+public sealed class SelectReactorHostOptions
+{
+    /// <summary>
+    /// The reactor's name, used in its logs and as the name of its thread. Default "reactor". Must not be empty or
+    /// white space.
+    /// </summary>
+    public string Name { get; set; } = "reactor";
+
+    /// <summary>
+    /// The longest one tick waits in <c>Socket.Select</c> when no timer is due sooner; see
+    /// <see cref="ReactorOptions.MaxSelectTimeout"/>. Default 1 second. Any positive value up to
+    /// <see cref="ReactorOptions.MaxTimeout"/>, or <see cref="Timeout.InfiniteTimeSpan"/>.
+    /// </summary>
+    public TimeSpan MaxSelectTimeout { get; set; } = TimeSpan.FromSeconds(1);
+}

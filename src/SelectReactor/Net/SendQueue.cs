@@ -12,7 +12,8 @@ internal sealed class SendQueue
 {
     internal const int SegmentSize = 16 * 1024;
 
-    private Segment[] _ring = new Segment[4];
+    // Allocated on first use: most connections (request/response, echo) never queue anything.
+    private Segment[] _ring = [];
     private int _head;
     private int _count;
 
@@ -97,7 +98,7 @@ internal sealed class SendQueue
 
     private void Grow()
     {
-        var bigger = new Segment[_ring.Length * 2];
+        var bigger = new Segment[Math.Max(4, _ring.Length * 2)];
         for (int i = 0; i < _count; i++)
         {
             bigger[i] = _ring[(_head + i) % _ring.Length];

@@ -39,6 +39,8 @@ public sealed class TcpConnection
     private IDisposable? _idleTimer;
     private long _lastActivity;
     private ConnectAttempt? _connect;
+    private EndPoint? _localEndPoint;
+    private EndPoint? _remoteEndPoint;
 
     internal TcpConnection(Reactor reactor, Socket? socket, ConnectionHandler handler, TcpConnectionOptions options, ILogger logger, Action<TcpConnection>? onClosed)
     {
@@ -70,11 +72,14 @@ public sealed class TcpConnection
     /// <summary>The handler receiving this connection's events.</summary>
     public ConnectionHandler Handler { get; }
 
-    /// <summary>The local end point, or <see langword="null"/> before the connection is established.</summary>
-    public EndPoint? LocalEndPoint { get; private set; }
+    /// <summary>
+    /// The local end point, or <see langword="null"/> before the connection is established. Read from the socket on
+    /// first use and kept, so connections that never ask hold no end point objects.
+    /// </summary>
+    public EndPoint? LocalEndPoint => _localEndPoint ??= ReadEndPoint(local: true);
 
-    /// <summary>The remote end point, or <see langword="null"/> before the connection is established.</summary>
-    public EndPoint? RemoteEndPoint { get; private set; }
+    /// <summary>The remote end point, or <see langword="null"/> before the connection is established. Read on first use and kept.</summary>
+    public EndPoint? RemoteEndPoint => _remoteEndPoint ??= ReadEndPoint(local: false);
 
     /// <summary><see langword="true"/> while the connection is established and accepts <see cref="Send"/>.</summary>
     public bool IsOpen => _state == ConnectionState.Open;
@@ -233,7 +238,6 @@ public sealed class TcpConnection
     internal void StartAccepted()
     {
         _state = ConnectionState.Open;
-        CaptureEndPoints();
         _registration = _reactor.Register(_socket!, _events, Interest.Read);
         CountOpened();
         ArmIdleTimer();
@@ -548,7 +552,6 @@ public sealed class TcpConnection
         _connect = null;
         _ = socket.Connected; // lets the runtime record the completed non-blocking connect (end points, state)
         _state = ConnectionState.Open;
-        CaptureEndPoints();
         attempt?.Succeeded();
         CountOpened();
         ArmIdleTimer();
@@ -611,6 +614,13 @@ public sealed class TcpConnection
         if (_state == ConnectionState.Closed)
         {
             return;
+        }
+
+        if (_state != ConnectionState.Connecting)
+        {
+            // Read now, while the socket exists, so OnClosed handlers and logs can still name the peer.
+            _ = LocalEndPoint;
+            _ = RemoteEndPoint;
         }
 
         _state = ConnectionState.Closed;
@@ -810,16 +820,21 @@ public sealed class TcpConnection
         _idleTimer = _reactor.Schedule(_options.IdleTimeout - idleFor, _onIdleCheck!);
     }
 
-    private void CaptureEndPoints()
+    private EndPoint? ReadEndPoint(bool local)
     {
+        if (_socket is null || _state is ConnectionState.Connecting or ConnectionState.Closed)
+        {
+            return null;
+        }
+
         try
         {
-            LocalEndPoint = _socket!.LocalEndPoint;
-            RemoteEndPoint = _socket.RemoteEndPoint;
+            return local ? _socket.LocalEndPoint : _socket.RemoteEndPoint;
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            // Expected if the peer reset before we looked; the first read or write reports it.
+            // Expected once the socket is gone (or the peer reset before anyone asked): there is nothing to report.
+            return null;
         }
     }
 

@@ -257,7 +257,7 @@ run_one() { # server config client round
   parse_config "$config"
   server_command "$server"
   if ! start_server "${SERVER_CMD[@]}"; then
-    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\tNA\tstart-failed\n' "$config" "$server" "$client" "$round" >>"$RAW"
+    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\tNA\tstart-failed\tNA\n' "$config" "$server" "$client" "$round" >>"$RAW"
     stop_server "$SERVER_PID"
     return
   fi
@@ -290,7 +290,7 @@ run_one() { # server config client round
   if [ -z "$line" ]; then
     echo "compare.sh: $client printed no RESULT line against $server ($config, exit $rc):" >&2
     head -n 5 "$WORK/client.err" >&2
-    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\t%s\tno-result\n' "$config" "$server" "$client" "$round" "${rss:-NA}" >>"$RAW"
+    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\t%s\tno-result\tNA\n' "$config" "$server" "$client" "$round" "${rss:-NA}" >>"$RAW"
     return
   fi
   if [ "$rc" -ne 0 ]; then
@@ -307,12 +307,12 @@ run_one() { # server config client round
   cpu="$(cpu_between "$samples" "$from" "$to")"
   msgs="$(field "$line" msgs)"
   per_million="$(awk -v c="$cpu" -v m="$msgs" 'BEGIN { if (c == "NA" || m + 0 == 0) print "NA"; else printf "%.3f", c / (m / 1e6) }')"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$server" "$client" "$round" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$server" "$client" "$round" \
     "$(field "$line" msgs_per_s)" "$(field "$line" MiB_per_s)" "$(field "$line" p50_us)" "$(field "$line" p99_us)" \
-    "$per_million" "$rss" "$(field "$line" errors)" >>"$RAW"
-  printf 'compare.sh: %-8s %-13s %-10s round %s: %s msgs/s, p99 %s us, CPU %s s/M msgs, RSS %s MiB, errors %s\n' \
+    "$per_million" "$rss" "$(field "$line" errors)" "$connect_s" >>"$RAW"
+  printf 'compare.sh: %-8s %-13s %-10s round %s: %s msgs/s, p99 %s us, CPU %s s/M msgs, RSS %s MiB, errors %s, connect %s s\n' \
     "$config" "$server" "$client" "$round" "$(field "$line" msgs_per_s)" "$(field "$line" p99_us)" "$per_million" "$rss" \
-    "$(field "$line" errors)" >&2
+    "$(field "$line" errors)" "$connect_s" >&2
 }
 
 # ---------------------------------------------------------------- the markdown
@@ -349,16 +349,16 @@ medians_table() {
       key = $1 SUBSEP $2 SUBSEP $3
       if (!(key in seen)) { seen[key] = 1; order[++k] = key }
       runs[key]++
-      if ($11 == "NA" || $11 == "") failed[key]++; else errors[key] += $11
-      for (c = 5; c <= 10; c++) if ($c != "NA" && $c != "") V[key, c] = V[key, c] " " $c
+      if ($11 !~ /^[0-9]+$/) failed[key]++; else errors[key] += $11
+      for (c = 5; c <= 12; c++) if (c != 11 && $c != "NA" && $c != "") V[key, c] = V[key, c] " " $c
     }
     END {
       if (show_client) {
-        print "| load | server | client | msgs/s | MiB/s | p50 µs | p99 µs | server CPU s per M msgs | server peak RSS MiB | errors | runs |"
-        print "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        print "| load | server | client | msgs/s | MiB/s | p50 µs | p99 µs | server CPU s per M msgs | server peak RSS MiB | connect s | errors | runs |"
+        print "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
       } else {
-        print "| load | server | msgs/s | × SelectReactor | MiB/s | p50 µs | p99 µs | server CPU s per M msgs | server peak RSS MiB | errors | runs |"
-        print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        print "| load | server | msgs/s | × SelectReactor | MiB/s | p50 µs | p99 µs | server CPU s per M msgs | server peak RSS MiB | connect s | errors | runs |"
+        print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
       }
       for (i = 1; i <= k; i++) {
         key = order[i]; split(key, p, SUBSEP)
@@ -370,7 +370,8 @@ medians_table() {
         if (show_client) row = row p[3] " | " commas(m) " | "
         else row = row commas(m) " | " ratio " | "
         row = row fmt(median(key, 6), "%.1f") " | " fmt(median(key, 7), "%.0f") " | " fmt(median(key, 8), "%.0f") " | "
-        row = row fmt(median(key, 9), "%.2f") " | " fmt(median(key, 10), "%.0f") " | " errors[key] + 0 bad " | " runs[key] " |"
+        row = row fmt(median(key, 9), "%.2f") " | " fmt(median(key, 10), "%.0f") " | " fmt(median(key, 12), "%.2f") " | "
+        row = row errors[key] + 0 bad " | " runs[key] " |"
         print row
       }
     }' "$RAW"
@@ -465,7 +466,7 @@ mkdir -p "$(dirname "$results")"
   echo
   machine_header
   echo "- client: ${clients} (core 1); servers on core 0; ${duration} s measured after ${warmup} s warm-up; ${rounds} round(s), servers rotated each round; medians; verify: $([ "$verify" -eq 1 ] && echo on || echo off); connect rate ${connect_rate}/s"
-  echo "- server CPU: utime+stime of the server process over the measured window, per million messages echoed in it"
+  echo "- server CPU: utime+stime of the server process over the measured window, per million messages echoed in it; connect s: the client's time to open every connection"
   echo
   medians_table "$show_client"
 } >"$results.tmp"

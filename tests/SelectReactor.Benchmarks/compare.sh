@@ -186,10 +186,24 @@ ECHOCLIENT="$ROOT/samples/EchoClient/bin/Release/net10.0/EchoClient"
 # ---------------------------------------------------------------- cleanup
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/compare.XXXXXX")"
 declare -a STARTED=()
+# Kills what this script started, children first: a server under strace is strace's child, and killing strace
+# alone would leave it running.
+kill_tree() {
+  local pid="$1" child children=""
+  children="$(cat /proc/"$pid"/task/*/children 2>/dev/null || true)"
+  for child in $children; do kill_tree "$child"; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
 cleanup() {
   local pid
-  for pid in "${STARTED[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in "${STARTED[@]}"; do kill_tree "$pid"; done
   rm -rf "$WORK"
+}
+# Once a process is reaped its id may be reused: stop tracking it.
+forget() {
+  local pid kept=()
+  for pid in "${STARTED[@]}"; do [ "$pid" = "$1" ] || kept+=("$pid"); done
+  STARTED=("${kept[@]}")
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -218,8 +232,9 @@ stop_server() {
   local pid="$1" i
   kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
+  kill_tree "$pid"
   wait "$pid" 2>/dev/null || true
+  forget "$pid"
 }
 
 # utime+stime of $1 in clock ticks, every 50 ms into $2, while $3 exists; bounded by $4 samples.
@@ -283,6 +298,7 @@ run_one() { # server config client round
   rss="$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo NA)"
   rm -f "$flag"
   wait "$sampler" 2>/dev/null || true
+  forget "$sampler"
   stop_server "$SERVER_PID"
 
   local line

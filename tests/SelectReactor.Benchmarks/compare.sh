@@ -1,0 +1,496 @@
+#!/usr/bin/env bash
+# compare.sh - end-to-end echo comparison: samples/EchoServer (SelectReactor) against the baselines in
+# tests/Baselines, under one load client, in one command. See README.md beside this file.
+#
+# Every server runs pinned to one core (taskset -c 0), the load client to the other (taskset -c 1). For each load,
+# the servers take turns, in a rotated order each round, and every run starts a fresh server process, so that its
+# peak RSS belongs to that load alone. The table reports medians over the rounds.
+#
+# Per run: msgs/s, MiB/s, p50 and p99 from the client's RESULT line; server CPU seconds per million messages from
+# utime+stime in /proc/PID/stat, sampled every 50 ms and interpolated at the client's measured window; peak RSS
+# from VmHWM in /proc/PID/status. Everything started here is stopped here (trap on exit), and every wait is bounded.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+OUT_DIR="$ROOT/artifacts/bench"
+BIN_DIR="$OUT_DIR/bin"
+
+usage() {
+  cat <<'EOF'
+usage: tests/SelectReactor.Benchmarks/compare.sh [options]
+
+  --client LIST        echoload, echoclient or both, comma-separated (default echoload)
+  --servers LIST       selectreactor,async,select,epoll,node (default: all of them)
+  --configs LIST       pp1,pp50,pp1000,pp10000,stream10 (default: all); ppN = ping-pong 64 B over N connections,
+                       streamN = streaming 16 KiB messages over N connections
+  --duration SECONDS   measured time per run (default 5)
+  --warmup SECONDS     unmeasured time per run once every connection is up (default 1)
+  --rounds N           rounds; servers alternate within each (default 3)
+  --connect-rate N     new connections per second (default 5000)
+  --client-threads N   echoclient only: reactors in the client (default 1)
+  --no-verify          do not compare every echoed byte (verification is on by default)
+  --no-build           use what is already built
+  --results FILE       where to write the markdown (default artifacts/bench/compare-DATE.md)
+  --cross-check        EchoClient against echoload, same server and load: --client echoload,echoclient
+                       --servers selectreactor --configs pp50
+  --strace             instead of the comparison: syscalls per message of each server under strace -c -f, while
+                       EchoClient sends a fixed number of ping-pong messages (default servers: selectreactor)
+  --strace-messages N  messages for --strace (default 50000), over --strace-conns (default 50)
+  --echoload-src FILE  echoload.c (default ../shared/bench/echoload.c beside the repository)
+  -h, --help           this text
+
+Needs: the .NET 10 SDK, gcc, node (for the node server), taskset, and strace for --strace.
+EOF
+}
+
+clients="echoload"
+servers="selectreactor,async,select,epoll,node"
+servers_given=0
+configs="pp1,pp50,pp1000,pp10000,stream10"
+duration=5
+warmup=1
+rounds=3
+connect_rate=5000
+client_threads=1
+verify=1
+build=1
+results=""
+mode="compare"
+strace_messages=50000
+strace_conns=50
+echoload_src="$ROOT/../shared/bench/echoload.c"
+
+need_value() { [ "$#" -ge 2 ] || { echo "compare.sh: $1 needs a value" >&2; usage >&2; exit 2; }; }
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --client) need_value "$@"; clients="$2"; shift 2 ;;
+    --servers) need_value "$@"; servers="$2"; servers_given=1; shift 2 ;;
+    --configs) need_value "$@"; configs="$2"; shift 2 ;;
+    --duration) need_value "$@"; duration="$2"; shift 2 ;;
+    --warmup) need_value "$@"; warmup="$2"; shift 2 ;;
+    --rounds) need_value "$@"; rounds="$2"; shift 2 ;;
+    --connect-rate) need_value "$@"; connect_rate="$2"; shift 2 ;;
+    --client-threads) need_value "$@"; client_threads="$2"; shift 2 ;;
+    --no-verify) verify=0; shift ;;
+    --no-build) build=0; shift ;;
+    --results) need_value "$@"; results="$2"; shift 2 ;;
+    --cross-check) clients="echoload,echoclient"; servers="selectreactor"; servers_given=1; configs="pp50"; shift ;;
+    --strace) mode="strace"; shift ;;
+    --strace-messages) need_value "$@"; strace_messages="$2"; shift 2 ;;
+    --strace-conns) need_value "$@"; strace_conns="$2"; shift 2 ;;
+    --echoload-src) need_value "$@"; echoload_src="$2"; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "compare.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+if [ "$mode" = "strace" ] && [ "$servers_given" -eq 0 ]; then servers="selectreactor"; fi
+
+is_number() { [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]]; }
+for v in "$duration" "$warmup" "$connect_rate"; do is_number "$v" || { echo "compare.sh: not a number: $v" >&2; exit 2; }; done
+for v in "$rounds" "$client_threads" "$strace_messages" "$strace_conns"; do
+  [[ "$v" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: not a positive integer: $v" >&2; exit 2; }
+done
+
+IFS=, read -r -a CLIENTS <<<"$clients"
+IFS=, read -r -a SERVERS <<<"$servers"
+IFS=, read -r -a CONFIGS <<<"$configs"
+
+# ---------------------------------------------------------------- what is measured
+server_path() {
+  case "$1" in
+    selectreactor) echo "$ROOT/samples/EchoServer/bin/Release/net10.0/EchoServer" ;;
+    async) echo "$ROOT/tests/Baselines/AsyncEchoServer/bin/Release/net10.0/AsyncEchoServer" ;;
+    select) echo "$ROOT/tests/Baselines/SelectEchoServer/bin/Release/net10.0/SelectEchoServer" ;;
+    epoll) echo "$BIN_DIR/epoll_echo" ;;
+    node) echo "$ROOT/tests/Baselines/node/echo.js" ;;
+    *) return 1 ;;
+  esac
+}
+
+# The command line of server $1, listening on a free port.
+server_command() {
+  local path
+  path="$(server_path "$1")"
+  case "$1" in
+    selectreactor) SERVER_CMD=("$path" --port 0 --max-connections 20000 --log-level Warning) ;;
+    node) SERVER_CMD=(node "$path" --port 0) ;;
+    *) SERVER_CMD=("$path" --port 0) ;;
+  esac
+}
+
+server_label() {
+  case "$1" in
+    selectreactor) echo "SelectReactor (samples/EchoServer)" ;;
+    async) echo ".NET async/await (AsyncEchoServer)" ;;
+    select) echo ".NET hand-written Socket.Select (SelectEchoServer)" ;;
+    epoll) echo "C epoll (epoll_echo.c)" ;;
+    node) echo "Node.js net (echo.js)" ;;
+  esac
+}
+
+# Sets MODE SIZE CONNS for a configuration name.
+parse_config() {
+  case "$1" in
+    pp[0-9]*) MODE=pingpong; SIZE=64; CONNS="${1#pp}" ;;
+    stream[0-9]*) MODE=stream; SIZE=16384; CONNS="${1#stream}" ;;
+    *) echo "compare.sh: unknown configuration $1 (ppN or streamN)" >&2; exit 2 ;;
+  esac
+  [[ "$CONNS" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: bad connection count in $1" >&2; exit 2; }
+}
+
+config_label() {
+  parse_config "$1"
+  if [ "$MODE" = pingpong ]; then echo "ping-pong 64 B, $CONNS conn"; else echo "stream 16 KiB, $CONNS conn"; fi
+}
+
+for s in "${SERVERS[@]}"; do server_path "$s" >/dev/null || { echo "compare.sh: unknown server $s" >&2; exit 2; }; done
+for c in "${CLIENTS[@]}"; do
+  case "$c" in echoload|echoclient) ;; *) echo "compare.sh: unknown client $c" >&2; exit 2 ;; esac
+done
+max_conns=1
+for c in "${CONFIGS[@]}"; do parse_config "$c"; [ "$CONNS" -gt "$max_conns" ] && max_conns="$CONNS"; done
+
+# ---------------------------------------------------------------- descriptors
+# Each process needs a descriptor per connection plus its own (the .NET runtime keeps ~2 per loaded assembly).
+# Raise the soft limit as far as the hard limit allows, for this script and so for every process it starts.
+want_fds=25000
+hard_fds="$(ulimit -Hn)"
+if [ "$hard_fds" = unlimited ] || [ "$hard_fds" -ge "$want_fds" ]; then ulimit -n "$want_fds"; else ulimit -n "$hard_fds"; fi
+if [ "$(ulimit -n)" -lt $((max_conns + 1000)) ]; then
+  echo "compare.sh: $max_conns connections need at least $((max_conns + 1000)) descriptors per process;" \
+       "the hard limit is $hard_fds (raise it, e.g. in /etc/security/limits.conf or with prlimit)" >&2
+  exit 2
+fi
+
+# ---------------------------------------------------------------- build
+mkdir -p "$BIN_DIR"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+if [ "$build" -eq 1 ]; then
+  echo "compare.sh: building (Release)" >&2
+  for p in samples/EchoServer samples/EchoClient tests/Baselines/AsyncEchoServer tests/Baselines/SelectEchoServer; do
+    dotnet build "$ROOT/$p" -c Release -nologo -v quiet >&2
+  done
+  gcc -O2 -Wall -o "$BIN_DIR/epoll_echo" "$ROOT/tests/Baselines/c/epoll_echo.c"
+  if [ -f "$echoload_src" ]; then
+    gcc -O2 -Wall -o "$BIN_DIR/echoload" "$echoload_src"
+  fi
+fi
+for c in "${CLIENTS[@]}"; do
+  if [ "$c" = echoload ] && [ ! -x "$BIN_DIR/echoload" ]; then
+    echo "compare.sh: echoload is not built and $echoload_src is missing (--echoload-src, or --client echoclient)" >&2
+    exit 2
+  fi
+done
+ECHOCLIENT="$ROOT/samples/EchoClient/bin/Release/net10.0/EchoClient"
+
+# ---------------------------------------------------------------- cleanup
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/compare.XXXXXX")"
+declare -a STARTED=()
+# Kills what this script started, children first: a server under strace is strace's child, and killing strace
+# alone would leave it running.
+kill_tree() {
+  local pid="$1" child children=""
+  children="$(cat /proc/"$pid"/task/*/children 2>/dev/null || true)"
+  for child in $children; do kill_tree "$child"; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local pid
+  for pid in "${STARTED[@]}"; do kill_tree "$pid"; done
+  rm -rf "$WORK"
+}
+# Once a process is reaped its id may be reused: stop tracking it.
+forget() {
+  local pid kept=()
+  for pid in "${STARTED[@]}"; do [ "$pid" = "$1" ] || kept+=("$pid"); done
+  STARTED=("${kept[@]}")
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts "${SERVER_CMD[@]}" pinned to core 0, optionally under a prefix; sets SERVER_PID and SERVER_PORT.
+start_server() {
+  local out="$WORK/server.out" i
+  : >"$out"
+  taskset -c 0 "$@" >"$out" 2>"$WORK/server.err" &
+  SERVER_PID=$!
+  STARTED+=("$SERVER_PID")
+  SERVER_PORT=""
+  for ((i = 0; i < 300; i++)); do
+    SERVER_PORT="$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$out")"
+    [ -n "$SERVER_PORT" ] && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "compare.sh: the server did not print 'listening on 127.0.0.1:PORT': $*" >&2
+  cat "$WORK/server.err" >&2
+  return 1
+}
+
+# SIGTERM, up to 5 s for a clean exit, then SIGKILL.
+stop_server() {
+  local pid="$1" i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill_tree "$pid"
+  wait "$pid" 2>/dev/null || true
+  forget "$pid"
+}
+
+# utime+stime of $1 in clock ticks, every 50 ms into $2, while $3 exists; bounded by $4 samples.
+sample_cpu() {
+  local pid="$1" out="$2" flag="$3" max="$4" i stat
+  for ((i = 0; i < max; i++)); do
+    [ -e "$flag" ] || break
+    read -r stat <"/proc/$pid/stat" 2>/dev/null || break
+    stat="${stat##*) }"
+    set -- $stat
+    echo "$EPOCHREALTIME $((${12} + ${13}))"
+    sleep 0.05
+  done >"$out"
+}
+
+# CPU seconds of the sampled process between wall times $2 and $3, interpolated from the samples in $1.
+cpu_between() {
+  awk -v a="$2" -v b="$3" -v hz="$(getconf CLK_TCK)" '
+    function at(t,   i) {
+      if (t <= T[1]) return C[1]
+      for (i = 2; i <= n; i++) if (T[i] >= t) return C[i-1] + (C[i] - C[i-1]) * (t - T[i-1]) / (T[i] - T[i-1])
+      return C[n]
+    }
+    { n++; T[n] = $1; C[n] = $2 }
+    END { if (n < 2 || b > T[n] + 0.2) { print "NA"; exit } printf "%.4f", (at(b) - at(a)) / hz }' "$1"
+}
+
+# The value of key $2 in a RESULT line $1.
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
+
+# ---------------------------------------------------------------- one run
+RAW=""
+run_one() { # server config client round
+  local server="$1" config="$2" client="$3" round="$4"
+  parse_config "$config"
+  server_command "$server"
+  if ! start_server "${SERVER_CMD[@]}"; then
+    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\tNA\tstart-failed\tNA\n' "$config" "$server" "$client" "$round" >>"$RAW"
+    stop_server "$SERVER_PID"
+    return
+  fi
+
+  local -a args=(--port "$SERVER_PORT" --conns "$CONNS" --size "$SIZE" --mode "$MODE" --duration "$duration"
+    --warmup "$warmup" --connect-rate "$connect_rate" --connect-timeout 60)
+  [ "$verify" -eq 1 ] && args+=(--verify)
+  local -a cmd
+  if [ "$client" = echoload ]; then cmd=("$BIN_DIR/echoload" "${args[@]}"); else cmd=("$ECHOCLIENT" "${args[@]}" --threads "$client_threads"); fi
+
+  local flag="$WORK/sampling" samples="$WORK/cpu.samples" max_samples
+  max_samples=$(awk -v d="$duration" -v w="$warmup" 'BEGIN { printf "%d", (d + w + 150) * 20 }')
+  : >"$flag"
+  sample_cpu "$SERVER_PID" "$samples" "$flag" "$max_samples" &
+  local sampler=$!
+  STARTED+=("$sampler")
+  sleep 0.1 # a first sample before the client starts
+
+  local launched rc=0
+  launched="$EPOCHREALTIME"
+  taskset -c 1 "${cmd[@]}" >"$WORK/client.out" 2>"$WORK/client.err" || rc=$?
+  local rss
+  rss="$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo NA)"
+  rm -f "$flag"
+  wait "$sampler" 2>/dev/null || true
+  forget "$sampler"
+  stop_server "$SERVER_PID"
+
+  local line
+  line="$(grep '^RESULT ' "$WORK/client.out" | tail -n 1 || true)"
+  if [ -z "$line" ]; then
+    echo "compare.sh: $client printed no RESULT line against $server ($config, exit $rc):" >&2
+    head -n 5 "$WORK/client.err" >&2
+    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\t%s\tno-result\tNA\n' "$config" "$server" "$client" "$round" "${rss:-NA}" >>"$RAW"
+    return
+  fi
+  if [ "$rc" -ne 0 ]; then
+    echo "compare.sh: $client reported errors against $server ($config):" >&2
+    head -n 5 "$WORK/client.err" >&2
+  fi
+
+  # The measured window on this clock: launch + runtime start-up + connecting + warm-up, then --duration.
+  local startup connect_s from to cpu per_million msgs
+  startup="$(field "$line" startup_s)"
+  connect_s="$(field "$line" connect_s)"
+  from="$(awk -v l="$launched" -v s="${startup:-0}" -v c="$connect_s" -v w="$warmup" 'BEGIN { printf "%.6f", l + s + c + w }')"
+  to="$(awk -v f="$from" -v d="$duration" 'BEGIN { printf "%.6f", f + d }')"
+  cpu="$(cpu_between "$samples" "$from" "$to")"
+  msgs="$(field "$line" msgs)"
+  per_million="$(awk -v c="$cpu" -v m="$msgs" 'BEGIN { if (c == "NA" || m + 0 == 0) print "NA"; else printf "%.3f", c / (m / 1e6) }')"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$server" "$client" "$round" \
+    "$(field "$line" msgs_per_s)" "$(field "$line" MiB_per_s)" "$(field "$line" p50_us)" "$(field "$line" p99_us)" \
+    "$per_million" "$rss" "$(field "$line" errors)" "$connect_s" >>"$RAW"
+  printf 'compare.sh: %-8s %-13s %-10s round %s: %s msgs/s, p99 %s us, CPU %s s/M msgs, RSS %s MiB, errors %s, connect %s s\n' \
+    "$config" "$server" "$client" "$round" "$(field "$line" msgs_per_s)" "$(field "$line" p99_us)" "$per_million" "$rss" \
+    "$(field "$line" errors)" "$connect_s" >&2
+}
+
+# ---------------------------------------------------------------- the markdown
+machine_header() {
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' (with local changes)')"
+  echo "- machine: $(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), kernel $(uname -r); load average at start: $LOAD_AT_START"
+  echo "- .NET $(dotnet --version 2>/dev/null || echo '?'), node $(node --version 2>/dev/null || echo '?'), $(gcc --version | head -n 1)"
+}
+
+# Median per (config, server, client) of each column; NA values ignored. $1: show a client column.
+medians_table() {
+  local labels="" names="" c s
+  for c in "${CONFIGS[@]}"; do labels+="$c=$(config_label "$c");"; done
+  for s in "${SERVERS[@]}"; do names+="$s=$(server_label "$s");"; done
+  awk -F'\t' -v show_client="$1" -v labels="$labels" -v names="$names" '
+    BEGIN {
+      n = split(labels, a, ";"); for (i = 1; i <= n; i++) if (split(a[i], kv, "=") == 2) LOAD[kv[1]] = kv[2]
+      n = split(names, a, ";"); for (i = 1; i <= n; i++) if (split(a[i], kv, "=") == 2) NAME[kv[1]] = kv[2]
+    }
+    function median(key, col,   n, i, j, t, a) {
+      n = split(V[key, col], a, " ")
+      if (n == 0) return "NA"
+      for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j+1] = a[j]; a[j+1] = t }
+      return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    function commas(x,   s, r) {
+      if (x == "NA") return x
+      s = sprintf("%.0f", x); r = ""
+      while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
+      return s r
+    }
+    function fmt(x, f) { return x == "NA" ? x : sprintf(f, x) }
+    {
+      key = $1 SUBSEP $2 SUBSEP $3
+      if (!(key in seen)) { seen[key] = 1; order[++k] = key }
+      runs[key]++
+      if ($11 !~ /^[0-9]+$/) failed[key]++; else errors[key] += $11
+      for (c = 5; c <= 12; c++) if (c != 11 && $c != "NA" && $c != "") V[key, c] = V[key, c] " " $c
+    }
+    END {
+      if (show_client) {
+        print "| load | server | client | msgs/s | MiB/s | p50 µs | p99 µs | server CPU s per M msgs | server peak RSS MiB | connect s | errors | runs |"
+        print "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+      } else {
+        print "| load | server | msgs/s | × SelectReactor | MiB/s | p50 µs | p99 µs | server CPU s per M msgs | server peak RSS MiB | connect s | errors | runs |"
+        print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+      }
+      for (i = 1; i <= k; i++) {
+        key = order[i]; split(key, p, SUBSEP)
+        m = median(key, 5)
+        ref = median(p[1] SUBSEP "selectreactor" SUBSEP p[3], 5)
+        ratio = (m == "NA" || ref == "NA" || ref + 0 == 0) ? "NA" : sprintf("%.2f", m / ref)
+        bad = failed[key] ? sprintf(" (+%d failed)", failed[key]) : ""
+        row = "| " LOAD[p[1]] " | " NAME[p[2]] " | "
+        if (show_client) row = row p[3] " | " commas(m) " | "
+        else row = row commas(m) " | " ratio " | "
+        row = row fmt(median(key, 6), "%.1f") " | " fmt(median(key, 7), "%.0f") " | " fmt(median(key, 8), "%.0f") " | "
+        row = row fmt(median(key, 9), "%.2f") " | " fmt(median(key, 10), "%.0f") " | " fmt(median(key, 12), "%.2f") " | "
+        row = row errors[key] + 0 bad " | " runs[key] " |"
+        print row
+      }
+    }' "$RAW"
+}
+
+# ---------------------------------------------------------------- strace mode
+run_strace() {
+  command -v strace >/dev/null || { echo "compare.sh: strace is not installed" >&2; exit 2; }
+  local server report="$WORK/strace.md"
+  {
+    echo "## Syscalls per message (strace -c -f)"
+    echo
+    machine_header
+    echo "- load: EchoClient, ping-pong 64 B, $strace_conns connections, exactly $strace_messages messages (--messages), pinned to core 1"
+    echo "- counted: every thread of the server process, start-up to exit, minus the same server started and stopped with no load"
+    echo
+    echo "| server | syscall | calls under load | calls idle | per message |"
+    echo "|---|---|---:|---:|---:|"
+  } >"$report"
+  for server in "${SERVERS[@]}"; do
+    server_command "$server"
+    local pid child i pass
+    # Idle: start, wait for the line, stop. What remains after subtracting it is the cost of the load.
+    for pass in idle load; do
+      local out="$WORK/strace.$pass"
+      start_server strace -f -c -o "$out" "${SERVER_CMD[@]}" || { stop_server "$SERVER_PID"; continue 2; }
+      pid="$SERVER_PID"
+      child=""
+      for ((i = 0; i < 50; i++)); do
+        read -r child _ <"/proc/$pid/task/$pid/children" 2>/dev/null || true
+        [ -n "$child" ] && break
+        sleep 0.1
+      done
+      if [ "$pass" = load ]; then
+        taskset -c 1 "$ECHOCLIENT" --port "$SERVER_PORT" --conns "$strace_conns" --size 64 --mode pingpong \
+          --messages "$strace_messages" --duration 120 --verify >"$WORK/client.out" 2>"$WORK/client.err" \
+          || { echo "compare.sh: EchoClient failed under strace ($server):" >&2; head -n 5 "$WORK/client.err" >&2; }
+        echo "compare.sh: strace $server: $(cut -c1-120 "$WORK/client.out")" >&2
+      fi
+      # SIGTERM to the server itself (strace's child); strace writes its summary when the server exits.
+      [ -n "$child" ] && kill -TERM "$child" 2>/dev/null || true
+      for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      stop_server "$pid"
+    done
+    # strace -c table: "% time seconds usecs/call calls [errors] syscall"; the syscall is the last field.
+    awk -v server="$(server_label "$server")" -v msgs="$strace_messages" '
+      FNR == NR { if ($NF ~ /^[a-z_0-9]+$/ && $1 ~ /^[0-9.]+$/ && $NF != "total") I[$NF] = $4; next }
+      $NF ~ /^[a-z_0-9]+$/ && $1 ~ /^[0-9.]+$/ && $NF != "total" { L[$NF] = $4 }
+      END {
+        for (s in L) { d = L[s] - I[s]; if (d / msgs >= 0.005) printf "%s\t%d\t%d\t%.3f\n", s, L[s], I[s] + 0, d / msgs; tl += L[s]; ti += I[s] }
+        printf "zz_total\t%d\t%d\t%.3f\n", tl, ti, (tl - ti) / msgs
+      }' "$WORK/strace.idle" "$WORK/strace.load" | sort -t$'\t' -k4,4gr \
+      | awk -F'\t' -v server="$(server_label "$server")" '
+          $1 == "zz_total" { total = $0; next }
+          { printf "| %s | %s | %s | %s | %s |\n", server, $1, $2, $3, $4 }
+          END { split(total, t, "\t"); printf "| %s | **all** | %s | %s | **%s** |\n", server, t[2], t[3], t[4] }' >>"$report"
+  done
+  cat "$report"
+  [ -n "$results" ] || results="$OUT_DIR/strace-$(date -u +%Y%m%d-%H%M%S).md"
+  cp "$report" "$results"
+  echo "compare.sh: written to $results" >&2
+}
+
+LOAD_AT_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$mode" = strace ]; then
+  run_strace
+  exit 0
+fi
+
+# ---------------------------------------------------------------- the comparison
+RAW="$WORK/raw.tsv"
+: >"$RAW"
+n_servers=${#SERVERS[@]}
+for config in "${CONFIGS[@]}"; do
+  for ((round = 1; round <= rounds; round++)); do
+    # Rotate the order every round, so no server always runs first (or right after the heaviest one).
+    for ((k = 0; k < n_servers; k++)); do
+      server="${SERVERS[$(((k + round - 1) % n_servers))]}"
+      for client in "${CLIENTS[@]}"; do
+        run_one "$server" "$config" "$client" "$round"
+      done
+    done
+  done
+done
+
+show_client=0
+[ "${#CLIENTS[@]}" -gt 1 ] && show_client=1
+[ -n "$results" ] || results="$OUT_DIR/compare-$(date -u +%Y%m%d-%H%M%S).md"
+mkdir -p "$(dirname "$results")"
+{
+  echo "## Echo comparison"
+  echo
+  machine_header
+  echo "- client: ${clients} (core 1); servers on core 0; ${duration} s measured after ${warmup} s warm-up; ${rounds} round(s), servers rotated each round; medians; verify: $([ "$verify" -eq 1 ] && echo on || echo off); connect rate ${connect_rate}/s"
+  echo "- server CPU: utime+stime of the server process over the measured window, per million messages echoed in it; connect s: the client's time to open every connection"
+  echo
+  medians_table "$show_client"
+} >"$results.tmp"
+mv "$results.tmp" "$results"
+cp "$RAW" "${results%.md}.tsv"
+cat "$results"
+echo "compare.sh: written to $results (per-run values in ${results%.md}.tsv)" >&2
+if awk -F'\t' '$11 != "0" { bad = 1 } END { exit !bad }' "$RAW"; then
+  echo "compare.sh: some runs had errors or failed; see above" >&2
+  exit 1
+fi

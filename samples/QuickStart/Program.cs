@@ -1,10 +1,12 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using SelectReactor;
 using SelectReactor.Net;
 
+int port = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 7008;
 using var reactor = new Reactor();
-using var server = new TcpServer(reactor, new IPEndPoint(IPAddress.Loopback, 7008), () => new UpperCaseHandler());
+using var server = new TcpServer(reactor, new IPEndPoint(IPAddress.Loopback, port), () => new UpperCaseHandler());
 server.Start();
 Console.WriteLine($"upper-casing lines on {server.LocalEndPoint}; Ctrl+C stops");
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; reactor.Stop(); };

@@ -1,10 +1,11 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using SelectReactor;
 
 using var reactor = new Reactor();
 using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-listener.Bind(new IPEndPoint(IPAddress.Loopback, 7007));
+listener.Bind(new IPEndPoint(IPAddress.Loopback, args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 7007));
 listener.Listen();
 var buffer = new byte[4096];
 
@@ -21,6 +22,6 @@ reactor.Register(listener, Interest.Read, onReadable: _ =>
     });
 });
 
-Console.WriteLine("echoing on 127.0.0.1:7007; Ctrl+C stops");
+Console.WriteLine($"echoing on {listener.LocalEndPoint}; Ctrl+C stops");
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; reactor.Stop(); };
 reactor.Run();

@@ -58,6 +58,11 @@ public sealed partial class Reactor
     /// </summary>
     private void DrainQueue()
     {
+        if (_queue.IsEmpty)
+        {
+            return; // the common case in a busy loop, and cheaper to ask than Count
+        }
+
         for (int budget = _queue.Count; budget > 0 && _queue.TryDequeue(out WorkItem item); budget--)
         {
             switch (item.Kind)

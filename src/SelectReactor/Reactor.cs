@@ -45,6 +45,7 @@ public sealed partial class Reactor : IDisposable
     private bool _disposed;
     private bool _shutDown;
     private int _registrationCount;
+    private byte[] _receiveBuffer = [];
 
     // The flat registration table, reactor thread only. Registration.Slot is the index; removal swaps the last in.
     private Registration[] _table = new Registration[16];
@@ -88,6 +89,21 @@ public sealed partial class Reactor : IDisposable
 
     /// <summary>The registrations that are active or queued: incremented by Register, decremented when one is closed.</summary>
     public int RegistrationCount => Volatile.Read(ref _registrationCount);
+
+    /// <summary>
+    /// The reactor's receive buffer, at least <paramref name="minimumSize"/> bytes, shared by everything that reads on
+    /// this reactor: callbacks never overlap, so one buffer serves every connection and idle ones hold none. Valid
+    /// until the next call. Reactor thread only.
+    /// </summary>
+    internal byte[] ReceiveBuffer(int minimumSize)
+    {
+        if (_receiveBuffer.Length < minimumSize)
+        {
+            _receiveBuffer = new byte[minimumSize];
+        }
+
+        return _receiveBuffer;
+    }
 
     /// <summary>The tag that names this reactor on every measurement.</summary>
     internal KeyValuePair<string, object?> MetricTag { get; }

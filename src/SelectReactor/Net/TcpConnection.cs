@@ -26,8 +26,6 @@ public sealed class TcpConnection
     private Registration? _registration;
     private Socket? _socket;
     private ConnectionState _state;
-    private byte[]? _receiveBuffer;
-    private bool _inReadLoop;
     private bool _endOfStream;
     private bool _finSent;
     private bool _backpressured;
@@ -99,8 +97,8 @@ public sealed class TcpConnection
     /// <summary>Bytes handed to the operating system so far.</summary>
     public long BytesSent { get; private set; }
 
-    /// <summary>Buffers this connection holds from the pool right now (receive buffer and send segments). For tests.</summary>
-    internal int RentedBuffers => _sendQueue.SegmentCount + (_receiveBuffer is null ? 0 : 1);
+    /// <summary>Buffers this connection holds from the pool right now (send segments; reads use the reactor's buffer). For tests.</summary>
+    internal int RentedBuffers => _sendQueue.SegmentCount;
 
     internal Action<TcpConnection>? OnClosedInternal { get; set; }
 
@@ -374,58 +372,60 @@ public sealed class TcpConnection
             return;
         }
 
-        byte[] buffer = _receiveBuffer ??= BufferPool.Rent(_options.ReceiveBufferSize);
-        _inReadLoop = true;
-        try
+        // The reactor's one receive buffer: callbacks never overlap on a reactor, so every connection can read into
+        // the same memory and an idle connection holds none. The span handed to OnData is valid only during the call.
+        int size = _options.ReceiveBufferSize;
+        Span<byte> buffer = _reactor.ReceiveBuffer(size).AsSpan(0, size);
+        for (int reads = 0; reads < _options.MaxReadsPerReadiness; reads++)
         {
-            for (int reads = 0; reads < _options.MaxReadsPerReadiness; reads++)
+            int n = _socket!.Receive(buffer, SocketFlags.None, out SocketError error);
+            if (error != SocketError.Success)
             {
-                int n = _socket!.Receive(buffer, SocketFlags.None, out SocketError error);
-                if (error != SocketError.Success)
+                if (error != SocketError.WouldBlock)
                 {
-                    if (error != SocketError.WouldBlock)
-                    {
-                        Fail(error);
-                    }
-
-                    break;
+                    Fail(error);
                 }
 
-                if (n == 0)
-                {
-                    OnEndOfStream();
-                    break;
-                }
-
-                BytesReceived += n;
-                if (ReactorMetrics.BytesReceived.Enabled)
-                {
-                    ReactorMetrics.BytesReceived.Add(n, _reactor.MetricTag);
-                }
-
-                Touch();
-                if (_state == ConnectionState.Closing)
-                {
-                    continue; // discarding input while waiting for the peer's FIN
-                }
-
-                Invoke(static (h, c, data) => h.OnData(c, data), buffer.AsSpan(0, n));
-                if (!WantsToRead)
-                {
-                    break;
-                }
-
-                if (n < buffer.Length)
-                {
-                    // A short read almost always means the socket is drained: skip the read that would say WouldBlock.
-                    break;
-                }
+                break;
             }
-        }
-        finally
-        {
-            _inReadLoop = false;
-            ReturnReceiveBuffer();
+
+            if (n == 0)
+            {
+                OnEndOfStream();
+                break;
+            }
+
+            BytesReceived += n;
+            if (ReactorMetrics.BytesReceived.Enabled)
+            {
+                ReactorMetrics.BytesReceived.Add(n, _reactor.MetricTag);
+            }
+
+            Touch();
+            if (_state == ConnectionState.Closing)
+            {
+                continue; // discarding input while waiting for the peer's FIN
+            }
+
+            try
+            {
+                Handler.OnData(this, buffer[..n]);
+            }
+            catch (Exception e)
+            {
+                HandlerFault(e);
+            }
+
+            if (!WantsToRead)
+            {
+                break;
+            }
+
+            if (n < size)
+            {
+                // A short read almost always means the socket is drained: skip the read that would say WouldBlock.
+                break;
+            }
         }
 
         UpdateInterest();
@@ -642,10 +642,6 @@ public sealed class TcpConnection
 
         CountPending(-_sendQueue.Length);
         _sendQueue.Clear();
-        if (!_inReadLoop)
-        {
-            ReturnReceiveBuffer();
-        }
 
         Registration? registration = _registration;
         _connect?.Cancel();
@@ -721,18 +717,6 @@ public sealed class TcpConnection
         }
     }
 
-    private void Invoke(ReadOnlySpanAction<ConnectionHandler, TcpConnection> callback, ReadOnlySpan<byte> data)
-    {
-        try
-        {
-            callback(Handler, this, data);
-        }
-        catch (Exception e)
-        {
-            HandlerFault(e);
-        }
-    }
-
     private void HandlerFault(Exception e)
     {
         // A protocol bug costs only its own connection.
@@ -766,15 +750,6 @@ public sealed class TcpConnection
         if (delta != 0 && ReactorMetrics.PendingSendBytes.Enabled)
         {
             ReactorMetrics.PendingSendBytes.Add(delta, _reactor.MetricTag);
-        }
-    }
-
-    private void ReturnReceiveBuffer()
-    {
-        if (_receiveBuffer is not null)
-        {
-            BufferPool.Return(_receiveBuffer);
-            _receiveBuffer = null;
         }
     }
 
@@ -847,8 +822,6 @@ public sealed class TcpConnection
             throw new InvalidOperationException("TcpConnection members must be used on the reactor thread; use Reactor.Post from other threads.");
         }
     }
-
-    private delegate void ReadOnlySpanAction<T1, T2>(T1 first, T2 second, ReadOnlySpan<byte> data);
 
     /// <summary>The reactor-facing side: kept apart so that the public type does not expose IEventHandler.</summary>
     private sealed class Events(TcpConnection connection) : IEventHandler

@@ -182,9 +182,9 @@ public sealed partial class Reactor
         // 5. Dispatch, in the order promised: readable, writable, error. Each callback re-checks that its
         //    registration is still active and still wants the event, since an earlier callback may have changed it.
         long dispatchStart = ReactorMetrics.DispatchDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
-        Dispatch(_read, _readRegs, _readCount, Interest.Read);
-        Dispatch(_write, _writeRegs, _writeCount, Interest.Write);
-        Dispatch(_error, _errorRegs, _errorCount, Interest.Error);
+        Dispatch(_read, _readSockets, _readRegs, _readCount, Interest.Read);
+        Dispatch(_write, _writeSockets, _writeRegs, _writeCount, Interest.Write);
+        Dispatch(_error, _errorSockets, _errorRegs, _errorCount, Interest.Error);
         DeliverCloses();
         if (dispatchStart != 0)
         {
@@ -318,7 +318,7 @@ public sealed partial class Reactor
         }
     }
 
-    private void Dispatch(List<Socket> ready, Registration[] regs, int regCount, Interest which)
+    private void Dispatch(List<Socket> ready, Socket[] sockets, Registration[] regs, int regCount, Interest which)
     {
         int j = 0;
         for (int i = 0; i < ready.Count; i++)
@@ -332,8 +332,10 @@ public sealed partial class Reactor
 
             // Select keeps ready sockets in list order, so the matching registration is at or after j. Should a
             // runtime ever reorder the list, the search wraps around once instead of losing the event.
-            int k = IndexOf(regs, j, regCount, socket);
-            if (k < 0 && (k = IndexOf(regs, 0, j, socket)) < 0)
+            // The search runs over the master socket array, a contiguous run of references, so skipping the sockets
+            // that were not ready touches no registration objects.
+            int k = IndexOf(sockets, j, regCount, socket);
+            if (k < 0 && (k = IndexOf(sockets, 0, j, socket)) < 0)
             {
                 continue;
             }
@@ -379,11 +381,11 @@ public sealed partial class Reactor
         }
     }
 
-    private static int IndexOf(Registration[] regs, int from, int to, Socket socket)
+    private static int IndexOf(Socket[] sockets, int from, int to, Socket socket)
     {
         for (int i = from; i < to; i++)
         {
-            if (ReferenceEquals(regs[i].Socket, socket))
+            if (ReferenceEquals(sockets[i], socket))
             {
                 return i;
             }

@@ -1,6 +1,7 @@
 using System;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 
@@ -80,9 +81,13 @@ internal sealed class ConnectAttempt(TcpConnection connection, EndPoint remote, 
                 TryNext();
                 break;
             case DnsEndPoint dns:
+                // The continuation only posts back to the reactor, so it runs on whichever thread completes the
+                // lookup instead of waiting for a thread-pool thread (which a busy process may be short of).
                 Dns.GetHostAddressesAsync(dns.Host, dns.AddressFamily).ContinueWith(
                     static (task, state) => ((ConnectAttempt)state!).Resolved(task),
                     this,
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
                     TaskScheduler.Default);
                 break;
             default:

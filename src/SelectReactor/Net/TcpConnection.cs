@@ -100,7 +100,8 @@ public sealed class TcpConnection
     /// <summary>Buffers this connection holds from the pool right now (send segments; reads use the reactor's buffer). For tests.</summary>
     internal int RentedBuffers => _sendQueue.SegmentCount;
 
-    internal Action<TcpConnection>? OnClosedInternal { get; set; }
+    /// <summary>Told when the connection ends, before the handler (the server forgets it). Null for outgoing ones.</summary>
+    internal Action<TcpConnection>? OnClosedInternal { get; }
 
     /// <summary>
     /// Sends <paramref name="data"/>: directly when nothing is queued, the rest queued in pooled segments and sent as
@@ -191,7 +192,8 @@ public sealed class TcpConnection
         }
 
         _state = ConnectionState.ShuttingDown;
-        ContinueShutdown();
+        _closeReason = ConnectionCloseReason.LocalClose;
+        ContinueFinishing();
     }
 
     /// <summary>
@@ -258,8 +260,6 @@ public sealed class TcpConnection
         _registration = _reactor.Register(socket, _events, Interest.Write | Interest.Error);
     }
 
-    internal bool IsConnecting => _state == ConnectionState.Connecting;
-
     /// <summary>Ends a connection whose connect failed or timed out.</summary>
     internal void FailConnect(ConnectionCloseReason reason, Exception error) => CloseNow(reason, error, reset: false);
 
@@ -279,47 +279,28 @@ public sealed class TcpConnection
         _state = ConnectionState.Closing;
         _closeReason = reason;
         _closeTimer = _reactor.Schedule(_options.CloseTimeout, OnCloseTimeout);
-        ContinueClosing();
+        ContinueFinishing();
     }
 
-    private void ContinueClosing()
+    /// <summary>
+    /// The rest of Close and Shutdown, shared: once the queue is empty send FIN, then close with
+    /// <see cref="_closeReason"/> as soon as the peer has ended its stream too. Until then keep reading (Close discards
+    /// the input): closing with unread input would reset the connection and could destroy the last bytes we sent
+    /// before the peer read them.
+    /// </summary>
+    private void ContinueFinishing()
     {
-        if (_sendQueue.Length > 0)
+        if (_sendQueue.Length == 0)
         {
-            UpdateInterest();
-            return;
+            SendFin();
+            if (_endOfStream)
+            {
+                CloseNow(_closeReason, null, reset: false);
+                return;
+            }
         }
 
-        SendFin();
-        if (_endOfStream)
-        {
-            CloseNow(_closeReason, null, reset: false);
-        }
-        else
-        {
-            // Keep reading (and discarding) until the peer's FIN: closing with unread input would reset the
-            // connection and could destroy the last bytes we sent before the peer read them.
-            UpdateInterest();
-        }
-    }
-
-    private void ContinueShutdown()
-    {
-        if (_sendQueue.Length > 0)
-        {
-            UpdateInterest();
-            return;
-        }
-
-        SendFin();
-        if (_endOfStream)
-        {
-            CloseNow(ConnectionCloseReason.LocalClose, null, reset: false);
-        }
-        else
-        {
-            UpdateInterest();
-        }
+        UpdateInterest();
     }
 
     private void SendFin()
@@ -440,19 +421,8 @@ public sealed class TcpConnection
                 UpdateInterest();
                 Invoke(static (h, c) => h.OnRemoteShutdown(c));
                 break;
-            case ConnectionState.ShuttingDown:
-                if (_finSent)
-                {
-                    CloseNow(ConnectionCloseReason.LocalClose, null, reset: false);
-                }
-
-                break;
-            case ConnectionState.Closing:
-                if (_finSent)
-                {
-                    CloseNow(_closeReason, null, reset: false);
-                }
-
+            case ConnectionState.ShuttingDown or ConnectionState.Closing when _finSent:
+                CloseNow(_closeReason, null, reset: false);
                 break;
         }
     }
@@ -507,19 +477,10 @@ public sealed class TcpConnection
             }
         }
 
-        if (_sendQueue.Length == 0)
+        if (_sendQueue.Length == 0 && (_state is ConnectionState.Closing or ConnectionState.ShuttingDown))
         {
-            if (_state == ConnectionState.Closing)
-            {
-                ContinueClosing();
-                return;
-            }
-
-            if (_state == ConnectionState.ShuttingDown)
-            {
-                ContinueShutdown();
-                return;
-            }
+            ContinueFinishing();
+            return;
         }
 
         UpdateInterest();

@@ -57,7 +57,7 @@ public sealed partial class Reactor
         try
         {
             Log.LoopStarted(_logger, _name);
-            while (Interlocked.Exchange(ref _stopRequested, 0) == 0
+            while ((Volatile.Read(ref _stopRequested) == 0 || Interlocked.Exchange(ref _stopRequested, 0) == 0)
                 && !cancellationToken.IsCancellationRequested
                 && !Volatile.Read(ref _disposed))
             {
@@ -250,7 +250,8 @@ public sealed partial class Reactor
     /// </summary>
     private void FillLists()
     {
-        if (Interlocked.Exchange(ref _listsDirty, 0) != 0)
+        // A plain read first: the interlocked exchange (a full fence) is paid only in ticks that have a change.
+        if (Volatile.Read(ref _listsDirty) != 0 && Interlocked.Exchange(ref _listsDirty, 0) != 0)
         {
             RebuildMasters();
         }

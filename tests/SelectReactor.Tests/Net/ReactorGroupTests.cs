@@ -146,7 +146,7 @@ public sealed class ReactorGroupTests
         Wait.Until(() => server.AcceptedCount == 6, "every connection was accepted");
 
         var disposing = Task.Run(second.Dispose);
-        Wait.Until(() => second.RunOnceThrowsDisposed(), "the second reactor is marked disposed");
+        Wait.Until(() => second.RefusesWork(), "the second reactor is marked disposed");
         release.Set();
         Wait.For(disposing);
 
@@ -196,8 +196,8 @@ public sealed class ReactorGroupTests
 
 internal static class ReactorTestExtensions
 {
-    /// <summary>True once the reactor refuses new work because it is disposed.</summary>
-    public static bool RunOnceThrowsDisposed(this Reactor reactor)
+    /// <summary>True once the reactor refuses new work (Post throws) because it is disposed.</summary>
+    public static bool RefusesWork(this Reactor reactor)
     {
         try
         {

@@ -118,6 +118,22 @@ public sealed class TcpEchoTests
     }
 
     [Fact]
+    public void OnClosed_EndPointsAreStillKnownAfterTheSocketIsGone()
+    {
+        var seen = new System.Threading.Tasks.TaskCompletionSource<(System.Net.EndPoint?, System.Net.EndPoint?)>(System.Threading.Tasks.TaskCreationOptions.RunContinuationsAsynchronously);
+        var handler = new DelegateHandler { Closed = (c, _, _) => seen.TrySetResult((c.LocalEndPoint, c.RemoteEndPoint)) };
+        using var harness = new ServerHarness(() => handler);
+        using Socket client = harness.Connect();
+
+        client.Shutdown(SocketShutdown.Send);
+        SocketIo.ReceiveToEnd(client);
+
+        (System.Net.EndPoint? local, System.Net.EndPoint? remote) = Wait.Result(seen.Task);
+        local.Should().Be(harness.EndPoint);
+        remote.Should().Be(client.LocalEndPoint, "end points are read before the socket closes, though never earlier unless asked");
+    }
+
+    [Fact]
     public void Abort_ResetsTheConnectionAtOnce()
     {
         var handler = new DelegateHandler { Data = (c, _) => c.Abort() };

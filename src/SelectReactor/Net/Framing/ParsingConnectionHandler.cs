@@ -151,8 +151,10 @@ public abstract class ParsingConnectionHandler : ConnectionHandler
         _work = work;
         connection.PauseReading();
 
-        // Without the captured context: OnWorkDone decides itself where to run (inline on the reactor, or posted).
-        work.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onWorkDone);
+        // With the reactor's context captured (it is current while parsing): work that completes on the reactor
+        // thread, as an async handler method does, runs OnWorkDone inline; work completed elsewhere posts it. Without
+        // the context, the runtime would refuse to inline under a custom context and hop through the thread pool.
+        work.GetAwaiter().UnsafeOnCompleted(_onWorkDone);
     }
 
     /// <summary>

@@ -17,6 +17,7 @@ internal static class Commands
     [
         new("ping", -1, Ping), new("echo", 2, Echo), new("quit", -1, Quit), new("select", 2, Select),
         new("get", 2, Get), new("set", -3, Set), new("del", -2, Del), new("exists", -2, Exists),
+        new("setex", 4, SetEx), new("setnx", 3, SetNx), new("unlink", -2, Del), // beyond the list: what StackExchange.Redis sends
         new("incr", 2, (c, a) => IncrBy(c, a, 1)), new("decr", 2, (c, a) => IncrBy(c, a, -1)), new("incrby", 3, IncrBy),
         new("mget", -2, MGet), new("mset", -3, MSet),
         new("expire", -3, (c, a) => Expire(c, a, 1000)), new("pexpire", -3, (c, a) => Expire(c, a, 1)),
@@ -196,6 +197,42 @@ internal static class Commands
         }
 
         Resp.Raw(client.Output, Resp.Ok);
+    }
+
+    /// <summary>SETEX key seconds value: SET key value EX seconds, in the older spelling.</summary>
+    private static void SetEx(RespConnection client, Arguments args)
+    {
+        Keyspace keyspace = client.Server.Keyspace;
+        if (!args.TryInteger(2, out long seconds))
+        {
+            Resp.Raw(client.Output, Resp.NotAnInteger);
+            return;
+        }
+
+        if (seconds <= 0 || seconds > (long.MaxValue - keyspace.NowMs) / 1000)
+        {
+            Resp.Error(client.Output, "ERR invalid expire time in 'setex' command");
+            return;
+        }
+
+        StoreString(keyspace, args[1], args[3]);
+        keyspace.Expire(args[1], keyspace.NowMs + (seconds * 1000));
+        Resp.Raw(client.Output, Resp.Ok);
+    }
+
+    /// <summary>SETNX key value: SET key value NX, answering 1 or 0.</summary>
+    private static void SetNx(RespConnection client, Arguments args)
+    {
+        Keyspace keyspace = client.Server.Keyspace;
+        if (keyspace.Get(args[1]) is not null)
+        {
+            Resp.Integer(client.Output, 0);
+            return;
+        }
+
+        StoreString(keyspace, args[1], args[2]);
+        keyspace.Persist(args[1]);
+        Resp.Integer(client.Output, 1);
     }
 
     /// <summary>Stores a string, reusing the old value's array when the length matches: overwriting allocates nothing.</summary>

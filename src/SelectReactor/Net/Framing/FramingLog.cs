@@ -20,7 +20,8 @@ internal static partial class FramingLog
         ILogger logger = LoggerOf(connection);
         if (logger.IsEnabled(LogLevel.Warning))
         {
-            FrameTooLarge(logger, Describe(connection), max);
+            string described = Describe(connection); // only once the level is known to be on
+            FrameTooLarge(logger, described, max);
         }
     }
 
@@ -29,7 +30,8 @@ internal static partial class FramingLog
         ILogger logger = LoggerOf(connection);
         if (logger.IsEnabled(LogLevel.Information))
         {
-            ProtocolError(logger, Describe(connection), detail);
+            string described = Describe(connection); // only once the level is known to be on
+            ProtocolError(logger, described, detail);
         }
     }
 
@@ -38,7 +40,8 @@ internal static partial class FramingLog
         ILogger logger = LoggerOf(connection);
         if (logger.IsEnabled(LogLevel.Error))
         {
-            WorkFailedAfterClose(logger, Describe(connection), error);
+            string described = Describe(connection); // only once the level is known to be on
+            WorkFailedAfterClose(logger, described, error);
         }
     }
 

@@ -113,6 +113,26 @@ public sealed class AsyncFrameTests
         handler.Log.Should().Equal("start gate");
     }
 
+    [Fact]
+    public void AwaitingFrame_WorkCompletingOnTheReactor_ResumesParsingInTheSameTick()
+    {
+        // Driven tick by tick: a frame whose handler awaits Task.Yield suspends; the next tick runs the continuation,
+        // and the work's completion must resume parsing right there (inline), not by a hop through the thread pool,
+        // which would leave the next frame waiting for a later tick.
+        var handler = new YieldingCounter();
+        using var direct = new DirectConnection(handler);
+
+        for (int round = 1; round <= 20; round++)
+        {
+            direct.Feed([[1, 2]]); // the frame arrives; its handler suspends
+            direct.Reactor.RunOnce(TimeSpan.Zero); // the continuation runs, the work completes, parsing resumes
+
+            handler.Count.Should().Be(round, $"round {round}'s frame was handled within its two ticks");
+            handler.BufferedBytes.Should().Be(0);
+            handler.Suspended.Should().BeFalse();
+        }
+    }
+
     /// <summary>
     /// Lines as commands: "sleep N" awaits Task.Delay, "yield" awaits Task.Yield, "gate" awaits a test-controlled
     /// task, "fail" fails after an await, "fail-now" returns failed work; anything else is echoed at once.
@@ -172,6 +192,22 @@ public sealed class AsyncFrameTests
             LogQueue.Enqueue("end " + line);
             string where = connection.Reactor.IsOnReactorThread ? "on reactor" : "ELSEWHERE";
             connection.Send(Encoding.ASCII.GetBytes($"{done} {where}\n"));
+        }
+    }
+
+    /// <summary>Two-byte frames; each one awaits Task.Yield, then counts.</summary>
+    private sealed class YieldingCounter() : FramedConnectionHandler(FrameDecoder.FixedLength(2))
+    {
+        public int Count { get; private set; }
+
+        public bool Suspended => IsSuspended;
+
+        protected override ValueTask OnFrame(TcpConnection connection, ReadOnlySpan<byte> frame) => Handle();
+
+        private async ValueTask Handle()
+        {
+            await Task.Yield();
+            Count++;
         }
     }
 }

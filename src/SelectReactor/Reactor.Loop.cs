@@ -79,6 +79,12 @@ public sealed partial class Reactor
     /// <paramref name="timeout"/> (less when a timer is due sooner), and dispatch. For embedding the reactor in a
     /// caller's own loop.
     /// </summary>
+    /// <remarks>
+    /// <see cref="Stop"/> ends this call's wait: a stop requested while it waits, during its callbacks, or before it
+    /// was called (so that a stop made between two calls is never lost) makes it return without waiting. Each stop
+    /// request is consumed by the <see cref="Run"/> or <see cref="RunOnce"/> call it ends, so the calls after that
+    /// wait their full timeout again: a caller driving its own loop checks its own condition after each call.
+    /// </remarks>
     /// <param name="timeout">The longest wait: <see cref="TimeSpan.Zero"/> to poll, up to
     /// <see cref="ReactorOptions.MaxTimeout"/>, or <see cref="Timeout.InfiniteTimeSpan"/>.</param>
     /// <returns>The number of callbacks run: readiness callbacks, <see cref="IEventHandler.OnClosed"/>, posted
@@ -100,14 +106,22 @@ public sealed partial class Reactor
         }
         finally
         {
+            // The stop request this call honoured (by not waiting) is spent: left set, it would make every later
+            // call compute a zero timeout and turn a blocking RunOnce loop into a spin.
+            Volatile.Write(ref _stopRequested, 0);
             ExitLoop();
         }
     }
 
     /// <summary>
-    /// Asks <see cref="Run"/> to return after the current tick. Safe from any thread; wakes a reactor blocked in
-    /// select. Called before <see cref="Run"/>, it makes the next <see cref="Run"/> return at once.
+    /// Asks the running loop to return: <see cref="Run"/> after the current tick, <see cref="RunOnce"/> without
+    /// waiting (or at once, if it is waiting). Safe from any thread; wakes a reactor blocked in select.
     /// </summary>
+    /// <remarks>
+    /// A request made while no loop runs is kept for the next <see cref="Run"/> (which then returns at once) or
+    /// <see cref="RunOnce"/> (which then does not wait). Each request is consumed by the one call it ends; it never
+    /// makes later calls return early. Stop neither disposes nor closes anything: <see cref="Run"/> may be called again.
+    /// </remarks>
     public void Stop()
     {
         Volatile.Write(ref _stopRequested, 1);

@@ -1,0 +1,92 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using SelectReactor.Tests.Infrastructure;
+
+namespace SelectReactor.Tests;
+
+/// <summary>What Stop means for RunOnce, and what Dispose, Run and RunOnce do when called from a reactor's own callback.</summary>
+public sealed class StopAndReentryTests
+{
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(200);
+
+    [Fact]
+    public void RunOnce_AfterStopFromOutside_ReturnsOnceAtOnceThenBlocksAgain()
+    {
+        using var reactor = new Reactor();
+        reactor.Stop();
+
+        var clock = Stopwatch.StartNew();
+        reactor.RunOnce(Tick);
+        TimeSpan first = clock.Elapsed;
+        int calls = CallsWithin(reactor, TimeSpan.FromSeconds(1));
+
+        first.Should().BeLessThan(Tick, "a stop requested between two RunOnce calls is not lost: the next call returns without waiting");
+        calls.Should().BeLessThanOrEqualTo(10, "after that one call each RunOnce(200 ms) waits again (a spin would make ~10^5 calls)");
+    }
+
+    [Fact]
+    public void RunOnce_AfterStopInsideItsOwnCallback_LaterCallsBlockAgain()
+    {
+        using var reactor = new Reactor();
+        reactor.Post(reactor.Stop);
+
+        reactor.RunOnce(Tick).Should().Be(1);
+        int calls = CallsWithin(reactor, TimeSpan.FromSeconds(1));
+
+        calls.Should().BeLessThanOrEqualTo(10, "the stop is consumed by the call it ended");
+    }
+
+    [Fact]
+    public void RunOnce_StopFromAnotherThreadWhileWaiting_CutsTheWaitShort()
+    {
+        using var reactor = new Reactor();
+        var stopper = Task.Run(() =>
+        {
+            Thread.Sleep(100); // not synchronisation: the assertion holds whether or not the wait has begun
+            reactor.Stop();
+        });
+
+        var clock = Stopwatch.StartNew();
+        reactor.RunOnce(TimeSpan.FromSeconds(30));
+
+        clock.Elapsed.Should().BeLessThan(Wait.Generous);
+        Wait.For(stopper);
+    }
+
+    [Fact]
+    public void Run_AfterRunOnceConsumedAStop_RunsUntilTheNextStop()
+    {
+        using var reactor = new Reactor(new ReactorOptions { MaxSelectTimeout = TimeSpan.FromMilliseconds(50) });
+        reactor.Stop();
+        reactor.RunOnce(TimeSpan.Zero);
+        int ticks = 0;
+        using IDisposable counter = reactor.SchedulePeriodic(TimeSpan.FromMilliseconds(5), () =>
+        {
+            if (++ticks == 3)
+            {
+                reactor.Stop();
+            }
+        });
+
+        var run = Task.Run(() => reactor.Run());
+
+        Wait.For(run);
+        ticks.Should().Be(3, "the stop RunOnce consumed does not also end the Run that follows");
+    }
+
+    private static int CallsWithin(Reactor reactor, TimeSpan window)
+    {
+        // Bounded both by time and by count, so a spinning reactor fails fast instead of running a million calls.
+        int calls = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < window && calls < 1_000)
+        {
+            reactor.RunOnce(Tick);
+            calls++;
+        }
+
+        return calls;
+    }
+}

@@ -76,6 +76,89 @@ public sealed class StopAndReentryTests
         ticks.Should().Be(3, "the stop RunOnce consumed does not also end the Run that follows");
     }
 
+    [Fact]
+    public void GroupDispose_FromOneOfItsOwnReactorThreads_CompletesAndEveryReactorCloses()
+    {
+        var group = new ReactorGroup(3);
+        using SocketPair own = Loopback.Pair();
+        using SocketPair other = Loopback.Pair();
+        var ownHandler = new RecordingHandler();
+        var otherHandler = new RecordingHandler();
+        group.Reactors[0].Register(own.Server, ownHandler, Interest.Read);
+        group.Reactors[2].Register(other.Server, otherHandler, Interest.Read);
+        var disposed = new TaskCompletionSource<Thread>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        group.Reactors[0].Post(() =>
+        {
+            Exception? error = Record.Exception(group.Dispose);
+            if (error is null)
+            {
+                disposed.SetResult(Thread.CurrentThread);
+            }
+            else
+            {
+                disposed.SetException(error);
+            }
+        });
+
+        Thread ownThread = Wait.Result(disposed.Task);
+        otherHandler.Snapshot().Should().Equal(["closed:ReactorDisposed"], "the other reactors were stopped and waited for");
+        ownThread.Join(Wait.Generous).Should().BeTrue("the calling reactor finishes as soon as its callback returns");
+        ownHandler.Snapshot().Should().Equal("closed:ReactorDisposed");
+        group.Reactors.Should().OnlyContain(r => r.RegistrationCount == 0);
+        group.Invoking(g => g.Dispose()).Should().NotThrow("Dispose stays idempotent");
+    }
+
+    [Fact]
+    public void ReactorDispose_InsideARunOnceCallback_ThatCallReturnsAndEverythingIsClosed()
+    {
+        var reactor = new Reactor();
+        using SocketPair pair = Loopback.Pair();
+        var handler = new RecordingHandler();
+        reactor.Register(pair.Server, handler, Interest.Read);
+        reactor.Post(reactor.Dispose);
+
+        reactor.RunOnce(Wait.Generous);
+
+        handler.Snapshot().Should().Equal("closed:ReactorDisposed");
+        reactor.Invoking(r => r.RunOnce(TimeSpan.Zero)).Should().Throw<ObjectDisposedException>();
+    }
+
+    [Fact]
+    public void ReactorDispose_OfAnotherRunningReactorFromACallback_WaitsForItAndCompletes()
+    {
+        using var caller = new RunningReactor();
+        var target = new RunningReactor(new ReactorOptions { MaxSelectTimeout = TimeSpan.FromSeconds(30) });
+        using SocketPair pair = Loopback.Pair();
+        var handler = new RecordingHandler();
+        target.Reactor.Register(pair.Server, handler, Interest.Read);
+        target.Invoke(() => 0);
+
+        caller.Invoke(() =>
+        {
+            target.Reactor.Dispose();
+            return 0;
+        });
+
+        handler.ClosedCount.Should().Be(1, "Dispose from another reactor's thread waits for the target's loop to close everything");
+        target.Join().Should().BeTrue();
+        target.LoopError.Should().BeNull();
+    }
+
+    [Fact]
+    public void Run_FromInsideACallback_IsAnInvalidOperationAndTheLoopGoesOn()
+    {
+        using var running = new RunningReactor();
+
+        Exception? fromRun = running.Invoke(() => Record.Exception(() => running.Reactor.Run()));
+        Exception? fromRunOnce = running.Invoke(() => Record.Exception(() => running.Reactor.RunOnce(TimeSpan.Zero)));
+
+        fromRun.Should().BeOfType<InvalidOperationException>().Which.Message.Should().Contain("own callbacks");
+        fromRunOnce.Should().BeOfType<InvalidOperationException>();
+        running.Invoke(() => 1).Should().Be(1);
+        running.LoopError.Should().BeNull();
+    }
+
     private static int CallsWithin(Reactor reactor, TimeSpan window)
     {
         // Bounded both by time and by count, so a spinning reactor fails fast instead of running a million calls.

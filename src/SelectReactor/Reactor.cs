@@ -37,9 +37,8 @@ public sealed partial class Reactor : IDisposable
     private readonly TimeSpan _maxSelectTimeout;
     private readonly WakeupSocket _wakeup;
 
-    // Lifecycle: guards the loop owner, disposal, the queue's closing and the duplicate-socket set.
+    // Lifecycle: guards the loop owner, disposal and the queue's closing.
     private readonly Lock _lifecycleLock = new();
-    private readonly HashSet<Socket> _sockets = new(ReferenceEqualityComparer.Instance);
     private readonly ManualResetEventSlim _loopIdle = new(initialState: true);
     private int _loopThreadId;
     private bool _disposed;
@@ -128,10 +127,16 @@ public sealed partial class Reactor : IDisposable
     /// <param name="handler">Receives the socket's callbacks on the reactor thread.</param>
     /// <param name="interest">The events to watch; may be changed later through <see cref="Registration.Interest"/>.</param>
     /// <returns>The registration; dispose it to unregister.</returns>
+    /// <remarks>
+    /// A socket has at most one active registration in the process: registered with two reactors, two threads would
+    /// read it at once. The check is one lookup in a process-wide table (and one removal when the registration ends).
+    /// The socket is free again as soon as <see cref="Registration.Dispose"/> returns, even while the unregistration
+    /// is still queued for the reactor thread.
+    /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="socket"/> or <paramref name="handler"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="socket"/> is disposed.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="interest"/> has unknown bits.</exception>
-    /// <exception cref="InvalidOperationException"><paramref name="socket"/> is already registered with this reactor.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="socket"/> has an active registration, with this or any other reactor.</exception>
     /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
     public Registration Register(Socket socket, IEventHandler handler, Interest interest)
     {
@@ -154,9 +159,10 @@ public sealed partial class Reactor : IDisposable
         lock (_lifecycleLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_sockets.Add(socket))
+            if (registration.ClaimSocket() is { } owner)
             {
-                throw new InvalidOperationException("The socket is already registered with this reactor.");
+                throw new InvalidOperationException(
+                    $"The socket is already registered with reactor '{owner.Reactor.Name}'{(owner.Reactor == this ? " (this one)" : "")}: a socket can have one active registration at a time. Dispose that registration first.");
             }
 
             Interlocked.Increment(ref _registrationCount);
@@ -198,7 +204,7 @@ public sealed partial class Reactor : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="socket"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="socket"/> is disposed.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="interest"/> has unknown bits.</exception>
-    /// <exception cref="InvalidOperationException"><paramref name="socket"/> is already registered with this reactor.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="socket"/> has an active registration, with this or any other reactor.</exception>
     /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
     public Registration Register(
         Socket socket,
@@ -354,11 +360,6 @@ public sealed partial class Reactor : IDisposable
             _table[_count] = null!;
             registration.Slot = -1;
             _listsDirty = 1;
-        }
-
-        lock (_lifecycleLock)
-        {
-            _sockets.Remove(registration.Socket);
         }
 
         Interlocked.Decrement(ref _registrationCount);

@@ -36,6 +36,7 @@ public sealed partial class Reactor : IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _maxSelectTimeout;
     private readonly WakeupSocket _wakeup;
+    private readonly long _idleCheckPeriod;
 
     // Lifecycle: guards the loop owner, disposal and the queue's closing.
     private readonly Lock _lifecycleLock = new();
@@ -65,6 +66,7 @@ public sealed partial class Reactor : IDisposable
         MetricTag = ReactorMetrics.Reactor(_name);
         _time = options.TimeProvider;
         _maxSelectTimeout = options.MaxSelectTimeout;
+        _idleCheckPeriod = TimeSpanToTimestamp(_maxSelectTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromSeconds(1) : _maxSelectTimeout);
         _wakeup = new WakeupSocket();
         _read = new List<Socket>(_table.Length + 1);
         _write = new List<Socket>(_table.Length);
@@ -72,6 +74,7 @@ public sealed partial class Reactor : IDisposable
         _readSockets = new Socket[_table.Length];
         _writeSockets = new Socket[_table.Length];
         _errorSockets = new Socket[_table.Length];
+        _idleSockets = new Socket[_table.Length];
         _readRegs = new Registration[_table.Length];
         _writeRegs = new Registration[_table.Length];
         _errorRegs = new Registration[_table.Length];
@@ -332,6 +335,7 @@ public sealed partial class Reactor : IDisposable
         Array.Resize(ref _readSockets, size);
         Array.Resize(ref _writeSockets, size);
         Array.Resize(ref _errorSockets, size);
+        Array.Resize(ref _idleSockets, size);
         Array.Resize(ref _readRegs, size);
         Array.Resize(ref _writeRegs, size);
         Array.Resize(ref _errorRegs, size);

@@ -452,12 +452,23 @@ public sealed partial class Reactor
             }
             catch (Exception e)
             {
-                // A handler bug must cost only its own registration.
-                Log.HandlerFault(_logger, _name, registration.Handler.GetType().Name, CallbackName(which), SocketDescription.Describe(registration.Socket), e);
-                Close(registration, CloseReason.HandlerFault, e);
-                if (ReactorMetrics.HandlerFaults.Enabled)
+                if (e is ObjectDisposedException && Probe(registration.Socket, (int)Interest.Read) is not null)
                 {
-                    ReactorMetrics.HandlerFaults.Add(1, MetricTag);
+                    // The socket was disposed behind the reactor's back after the select began (by another thread, or
+                    // an earlier callback of this tick) and the handler tripped over it: a dead socket, as promised,
+                    // not the handler's bug. Checked here rather than before every dispatch, so the hot path pays
+                    // nothing; a check before dispatch could not close the race anyway.
+                    EvictDead(registration, e);
+                }
+                else
+                {
+                    // A handler bug must cost only its own registration.
+                    Log.HandlerFault(_logger, _name, registration.Handler.GetType().Name, CallbackName(which), SocketDescription.Describe(registration.Socket), e);
+                    Close(registration, CloseReason.HandlerFault, e);
+                    if (ReactorMetrics.HandlerFaults.Enabled)
+                    {
+                        ReactorMetrics.HandlerFaults.Add(1, MetricTag);
+                    }
                 }
             }
 

@@ -60,7 +60,7 @@ public sealed partial class Reactor
         }
         else
         {
-            Enqueue(WorkItem.ForTimer(timer));
+            Enqueue(new WorkItem(AddTimerOperation.Instance, timer));
         }
 
         return timer;

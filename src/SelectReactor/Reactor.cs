@@ -177,7 +177,7 @@ public sealed partial class Reactor : IDisposable
             if (!onThread)
             {
                 // Enqueued under the lock so that Dispose, which closes the queue under the same lock, sees it.
-                _queue.Enqueue(WorkItem.ForRegistration(WorkKind.Register, registration));
+                _queue.Enqueue(new WorkItem(RegisterOperation.Instance, registration));
             }
         }
 
@@ -281,7 +281,7 @@ public sealed partial class Reactor : IDisposable
                 return;
             }
 
-            _queue.Enqueue(WorkItem.ForRegistration(WorkKind.Unregister, registration));
+            _queue.Enqueue(new WorkItem(UnregisterOperation.Instance, registration));
         }
 
         WakeIfRunningElsewhere();
@@ -418,44 +418,14 @@ public sealed partial class Reactor : IDisposable
             _loopThreadId = Environment.CurrentManagedThreadId;
         }
 
+        // Everything not yet closed, queued or in the table, is closed below; nothing can register meanwhile.
+        int open = Volatile.Read(ref _registrationCount);
         int dropped = 0;
-        int closed = 0;
         try
         {
-            while (_queue.TryDequeue(out WorkItem item))
-            {
-                switch (item.Kind)
-                {
-                    case WorkKind.Register:
-                    case WorkKind.Unregister:
-                        var registration = (Registration)item.Target;
-                        closed += registration.State == Registration.StateClosed ? 0 : 1;
-                        Close(registration, item.Kind == WorkKind.Register ? CloseReason.ReactorDisposed : CloseReason.Unregistered, null);
-                        break;
-                    case WorkKind.AddTimer:
-                        break;
-                    case WorkKind.Internal:
-                        dropped++;
-                        try
-                        {
-                            ((IReactorWork)item.Target).Drop();
-                        }
-                        catch (Exception e)
-                        {
-                            // Releasing must not stop the shutdown; it is the library's own code, so log it loudly.
-                            Log.PostedActionFault(_logger, _name, e);
-                        }
-
-                        break;
-                    default:
-                        dropped++;
-                        break;
-                }
-            }
-
+            dropped = DropQueue();
             while (_count > 0)
             {
-                closed++;
                 Close(_table[_count - 1], CloseReason.ReactorDisposed, null);
             }
 
@@ -468,7 +438,7 @@ public sealed partial class Reactor : IDisposable
             _wakeup.Dispose();
             if (_logger.IsEnabled(LogLevel.Debug))
             {
-                Log.Disposed(_logger, _name, closed, dropped);
+                Log.Disposed(_logger, _name, open - Volatile.Read(ref _registrationCount), dropped);
             }
         }
     }

@@ -77,6 +77,20 @@ public sealed class RegistrationOwnershipTests
     }
 
     [Fact]
+    public void Dispose_QueuedRegistrationThenReactorDisposed_ClosesOnceAsUnregistered()
+    {
+        var reactor = new Reactor();
+        using SocketPair pair = Loopback.Pair();
+        var handler = new RecordingHandler();
+        Registration queued = reactor.Register(pair.Server, handler, Interest.Read); // no loop runs: it waits in the queue
+        queued.Dispose();
+
+        reactor.Dispose();
+
+        handler.Snapshot().Should().Equal(["closed:Unregistered"], "its owner unregistered it before the reactor went");
+    }
+
+    [Fact]
     public void Register_RightAfterDisposeOnAnotherReactor_TheOldRegistrationNeverDispatchesAgain()
     {
         using var first = new RunningReactor();

@@ -116,9 +116,6 @@ public sealed partial class Reactor : IDisposable
     /// <summary>Creates a logger for a layer built on this reactor (a null logger when none was configured).</summary>
     internal ILogger CreateLogger(string category) => _loggerFactory?.CreateLogger(category) ?? NullLogger.Instance;
 
-    /// <summary>The wake-up socket, for tests that kill it.</summary>
-    internal Socket WakeupSocketForTests => _wakeup.Socket;
-
     /// <summary>The seam around <c>Socket.Select</c>; tests replace it to inject faults.</summary>
     internal SelectCall SelectImplementation { get; set; } = Socket.Select;
 

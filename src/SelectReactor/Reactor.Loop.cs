@@ -51,9 +51,9 @@ public sealed partial class Reactor
     /// <see cref="ReactorOptions.MaxSelectTimeout"/>, less when a timer is due sooner.
     /// </summary>
     /// <param name="cancellationToken">Stops the loop when cancelled; the loop returns promptly, without throwing.</param>
-    /// <exception cref="InvalidOperationException">The loop is already running (on any thread), or
-    /// <c>Socket.Select</c> failed <see cref="MaxConsecutiveSelectFailures"/> times in a row with no dead socket to
-    /// blame (the last failure is the inner exception).</exception>
+    /// <exception cref="InvalidOperationException">The loop is already running (on any thread, including from one
+    /// of this reactor's own callbacks), or <c>Socket.Select</c> failed five times in a row with no dead socket to
+    /// blame, after backing off between attempts (the last failure is the inner exception).</exception>
     /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
     public void Run(CancellationToken cancellationToken = default)
     {

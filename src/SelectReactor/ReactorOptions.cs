@@ -51,6 +51,10 @@ public sealed class ReactorOptions
         }
     }
 
-    /// <summary>A name for the reactor, used in logs and as the name of threads it starts. Default <see langword="null"/>.</summary>
+    /// <summary>
+    /// A name for the reactor, in its log messages and as the <c>selectreactor.reactor.name</c> tag of its metrics.
+    /// Default <see langword="null"/>, which names it "reactor". A <see cref="Reactor"/> starts no thread; a
+    /// <see cref="ReactorGroup"/> names each of its reactors, and the thread running it, "<c>{Name}-{index}</c>".
+    /// </summary>
     public string? Name { get; set; }
 }

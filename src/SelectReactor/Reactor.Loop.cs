@@ -463,7 +463,7 @@ public sealed partial class Reactor
                 else
                 {
                     // A handler bug must cost only its own registration.
-                    Log.HandlerFault(_logger, _name, registration.Handler.GetType().Name, CallbackName(which), SocketDescription.Describe(registration.Socket), e);
+                    Log.HandlerFault(_logger, _name, registration, CallbackName(which), e);
                     Close(registration, CloseReason.HandlerFault, e);
                     if (ReactorMetrics.HandlerFaults.Enabled)
                     {
@@ -537,7 +537,7 @@ public sealed partial class Reactor
 
     private void EvictDead(Registration registration, Exception death)
     {
-        Log.DeadSocketEvicted(_logger, _name, SocketDescription.Describe(registration.Socket), registration.Interest, death);
+        Log.DeadSocketEvicted(_logger, _name, registration, death);
         Close(registration, CloseReason.DeadSocket, death);
         if (ReactorMetrics.DeadSockets.Enabled)
         {

@@ -319,9 +319,11 @@ public sealed partial class Reactor : IDisposable
         registration.Slot = _count;
         _table[_count++] = registration;
         _listsDirty = 1;
-        if (_logger.IsEnabled(LogLevel.Trace))
+        if (_logger.IsEnabled(LogLevel.Debug))
         {
-            Log.Registered(_logger, _name, SocketDescription.Describe(registration.Socket), registration.Interest);
+            // Read while the socket surely lives, so the line about its closing can name it even if it died first.
+            SocketDescription.Remember(registration);
+            Log.Registered(_logger, _name, registration);
         }
     }
 
@@ -369,6 +371,12 @@ public sealed partial class Reactor : IDisposable
             ReactorMetrics.ActiveRegistrations.Add(-1, MetricTag);
         }
 
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            // OnClosed comes later, often after the owner has disposed the socket: read its end points now.
+            SocketDescription.Remember(registration);
+        }
+
         _pendingCloses.Enqueue((registration, reason, error));
     }
 
@@ -378,10 +386,7 @@ public sealed partial class Reactor : IDisposable
         while (_pendingCloses.TryDequeue(out var closed))
         {
             Registration registration = closed.Registration;
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                Log.RegistrationClosed(_logger, _name, SocketDescription.Describe(registration.Socket), closed.Reason);
-            }
+            Log.RegistrationClosed(_logger, _name, registration, closed.Reason);
 
             _dispatched++;
             try
@@ -391,10 +396,7 @@ public sealed partial class Reactor : IDisposable
             catch (Exception e)
             {
                 // A faulty OnClosed is the handler's bug; the registration is over anyway, so log and go on.
-                if (_logger.IsEnabled(LogLevel.Error))
-                {
-                    Log.ClosedCallbackFault(_logger, _name, registration.Handler.GetType().Name, SocketDescription.Describe(registration.Socket), e);
-                }
+                Log.ClosedCallbackFault(_logger, _name, registration, e);
             }
         }
     }
@@ -433,10 +435,8 @@ public sealed partial class Reactor : IDisposable
         {
             Volatile.Write(ref _loopThreadId, 0);
             _wakeup.Dispose();
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                Log.Disposed(_logger, _name, open - Volatile.Read(ref _registrationCount), dropped);
-            }
+            int closed = open - Volatile.Read(ref _registrationCount);
+            Log.Disposed(_logger, _name, closed, dropped);
         }
     }
 }

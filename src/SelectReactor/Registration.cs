@@ -34,6 +34,12 @@ public sealed class Registration : IDisposable
     /// <summary>Index in the reactor's flat registration table, or -1 while not in it. Reactor thread only.</summary>
     internal int Slot = -1;
 
+    /// <summary>
+    /// The socket's end points as last read while it lived ("local -> remote"), for log lines written after it died.
+    /// Read only while debug logging is on; otherwise null.
+    /// </summary>
+    internal string? EndPoints;
+
     internal Registration(Reactor reactor, Socket socket, IEventHandler handler, Interest interest)
     {
         Reactor = reactor;

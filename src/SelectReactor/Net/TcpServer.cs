@@ -326,7 +326,8 @@ public sealed class TcpServer : IDisposable
 
             if (_logger.IsEnabled(LogLevel.Debug))
             {
-                NetLog.ConnectionRejected(_logger, SocketDescription.Endpoint(socket, local: false), ConnectionCount);
+                string peer = SocketDescription.Endpoint(socket, local: false); // built only when logged (CA1873)
+                NetLog.ConnectionRejected(_logger, peer, ConnectionCount);
             }
 
             socket.Dispose();

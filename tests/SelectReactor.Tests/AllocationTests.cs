@@ -59,6 +59,46 @@ public sealed class AllocationTests
     }
 
     [Fact]
+    public void Tick_IdleRegistrationsCheckedEveryTick_AllocatesNothing()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var reactor = new Reactor(new ReactorOptions { TimeProvider = time, MaxSelectTimeout = TimeSpan.FromMilliseconds(10) });
+        var pairs = new SocketPair[Connections];
+        for (int i = 0; i < Connections; i++)
+        {
+            pairs[i] = Loopback.Pair();
+            reactor.Register(pairs[i].Server, new SteadyHandler(new byte[16], () => { }, () => { }), i % 2 == 0 ? Interest.None : Interest.Read);
+        }
+
+        int selects = 0;
+        reactor.SelectImplementation = (read, write, error, micros) =>
+        {
+            selects++;
+            Socket.Select(read, write, error, micros);
+        };
+
+        try
+        {
+            // Each tick is one check period later, so the check of the idle half runs every time.
+            CheckIdleTicks(reactor, time, 10_000);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            CheckIdleTicks(reactor, time, 10_000);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            allocated.Should().Be(0, "checking the sockets that watch nothing must not allocate either");
+            selects.Should().Be((2 * 20_000) - 1, "every tick but the first (which added the registrations) ran the idle check and the select");
+            reactor.RegistrationCount.Should().Be(Connections);
+        }
+        finally
+        {
+            foreach (SocketPair pair in pairs)
+            {
+                pair.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public void Post_SteadyStateWithAndWithoutState_AllocatesNothing()
     {
         using var reactor = new Reactor();
@@ -126,6 +166,15 @@ public sealed class AllocationTests
                     got += n;
                 }
             }
+        }
+    }
+
+    private static void CheckIdleTicks(Reactor reactor, Microsoft.Extensions.Time.Testing.FakeTimeProvider time, int ticks)
+    {
+        for (int i = 0; i < ticks; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(10));
+            reactor.RunOnce(TimeSpan.Zero);
         }
     }
 

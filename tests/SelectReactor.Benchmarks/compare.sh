@@ -50,6 +50,8 @@ usage: tests/SelectReactor.Benchmarks/compare.sh [options]
   --ref REF            also run server selectreactor-ref: samples/EchoServer built from git REF (git archive into
                        artifacts/bench/ref/SHA), to measure a change against the code before it in one run
   --idlehold-src FILE  idlehold.c (default ../shared/bench/idlehold.c beside the repository)
+  --proto-args ARGS    options for the prototype servers proto-naive, proto-tiered, proto-helper (IdleLab/, the
+                       measurements behind the design for idle connections; see RESULTS.md)
   --echoload-src FILE  echoload.c (default ../shared/bench/echoload.c beside the repository)
   -h, --help           this text
 
@@ -84,6 +86,7 @@ idle_probes=120
 set_port_range=0
 ORIG_PORT_RANGE="" # what --set-port-range changed, restored on exit
 ref=""
+proto_args=""
 
 need_value() { [ "$#" -ge 2 ] || { echo "compare.sh: $1 needs a value" >&2; usage >&2; exit 2; }; }
 while [ "$#" -gt 0 ]; do
@@ -111,6 +114,7 @@ while [ "$#" -gt 0 ]; do
     --idle-probes) need_value "$@"; idle_probes="$2"; shift 2 ;;
     --set-port-range) set_port_range=1; shift ;;
     --ref) need_value "$@"; ref="$2"; shift 2 ;;
+    --proto-args) need_value "$@"; proto_args="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -139,6 +143,7 @@ server_path() {
     epoll) echo "$BIN_DIR/epoll_echo" ;;
     node) echo "$ROOT/tests/Baselines/node/echo.js" ;;
     selectreactor-ref) [ -n "$ref" ] || return 1; echo "$OUT_DIR/ref/$REF_SHA/samples/EchoServer/bin/Release/net10.0/EchoServer" ;;
+    proto-naive|proto-tiered|proto-helper) echo "$ROOT/tests/SelectReactor.Benchmarks/bin/Release/net10.0/SelectReactor.Benchmarks" ;;
     *) return 1 ;;
   esac
 }
@@ -150,6 +155,7 @@ server_command() {
   case "$1" in
     selectreactor|selectreactor-ref) SERVER_CMD=("$path" --port 0 --max-connections "$SAMPLE_MAX_CONNECTIONS" --log-level Warning) ;;
     node) SERVER_CMD=(node "$path" --port 0) ;;
+    proto-*) SERVER_CMD=("$path" idle-lab echo --design "${1#proto-}" --port 0 $proto_args) ;;
     *) SERVER_CMD=("$path" --port 0) ;;
   esac
 }
@@ -158,6 +164,7 @@ server_label() {
   case "$1" in
     selectreactor) echo "SelectReactor (samples/EchoServer)" ;;
     selectreactor-ref) echo "SelectReactor at $REF_SHA ($ref)" ;;
+    proto-*) echo "prototype: ${1#proto-} (IdleLab)" ;;
     async) echo ".NET async/await (AsyncEchoServer)" ;;
     select) echo ".NET hand-written Socket.Select (SelectEchoServer)" ;;
     epoll) echo "C epoll (epoll_echo.c)" ;;
@@ -220,7 +227,9 @@ mkdir -p "$BIN_DIR"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 if [ "$build" -eq 1 ]; then
   echo "compare.sh: building (Release)" >&2
-  for p in samples/EchoServer samples/EchoClient tests/Baselines/AsyncEchoServer tests/Baselines/SelectEchoServer; do
+  projects="samples/EchoServer samples/EchoClient tests/Baselines/AsyncEchoServer tests/Baselines/SelectEchoServer"
+  [[ ",$servers," == *,proto-* ]] && projects+=" tests/SelectReactor.Benchmarks"
+  for p in $projects; do
     dotnet build "$ROOT/$p" -c Release -nologo -v quiet >&2
   done
   gcc -O2 -Wall -o "$BIN_DIR/epoll_echo" "$ROOT/tests/Baselines/c/epoll_echo.c"

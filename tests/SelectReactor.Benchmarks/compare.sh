@@ -584,17 +584,34 @@ cpu_ticks() {
 }
 
 # echoload, ping-pong 64 B over $2 connections against port $1, pinned to core 1; sets LINE to its RESULT line
-# (empty if it printed none) and says so when it reported errors.
+# (empty if it printed none) and CPU_US to the server's CPU µs per message over the measured window (as in the
+# comparison: sampled every 50 ms, interpolated), and says so when echoload reported errors.
 echoload_pingpong() {
   local -a args=(--port "$1" --conns "$2" --size 64 --mode pingpong --duration "$duration" --warmup "$warmup"
     --connect-rate "$connect_rate" --connect-timeout 60)
   [ "$verify" -eq 1 ] && args+=(--verify)
-  local rc=0
+  local rc=0 flag="$WORK/sampling" samples="$WORK/cpu.samples" sampler launched from to cpu
+  : >"$flag"
+  sample_cpu "$SERVER_PID" "$samples" "$flag" "$(awk -v d="$duration" -v w="$warmup" 'BEGIN { printf "%d", (d + w + 150) * 20 }')" &
+  sampler=$!
+  STARTED+=("$sampler")
+  sleep 0.1
+  launched="$EPOCHREALTIME"
   taskset -c 1 "$BIN_DIR/echoload" "${args[@]}" >"$WORK/client.out" 2>"$WORK/client.err" || rc=$?
+  rm -f "$flag"
+  wait "$sampler" 2>/dev/null || true
+  forget "$sampler"
   LINE="$(grep '^RESULT ' "$WORK/client.out" | tail -n 1 || true)"
+  CPU_US=NA
   if [ -z "$LINE" ] || [ "$rc" -ne 0 ]; then
     echo "compare.sh: echoload failed or reported errors (exit $rc):" >&2
     head -n 5 "$WORK/client.err" >&2
+  fi
+  if [ -n "$LINE" ]; then
+    from="$(awk -v l="$launched" -v c="$(field "$LINE" connect_s)" -v w="$warmup" 'BEGIN { printf "%.6f", l + c + w }')"
+    to="$(awk -v f="$from" -v d="$duration" 'BEGIN { printf "%.6f", f + d }')"
+    cpu="$(cpu_between "$samples" "$from" "$to")"
+    CPU_US="$(awk -v c="$cpu" -v m="$(field "$LINE" msgs)" 'BEGIN { if (c == "NA" || m + 0 == 0) print "NA"; else printf "%.2f", c * 1e6 / m }')"
   fi
 }
 
@@ -604,7 +621,7 @@ echoload_pingpong() {
 # (each is idle since it connected, that is for --idle-window seconds and more).
 run_idle_one() { # server n round
   local server="$1" n="$2" round="$3" status=ok
-  local alone="" loaded="" cold="" cpu_pct=NA rss=NA held_s=NA
+  local alone="" loaded="" cold="" cpu_pct=NA rss=NA held_s=NA alone_cpu=NA loaded_cpu=NA
   server_command "$server"
   if ! start_server "${SERVER_CMD[@]}"; then
     stop_server "$SERVER_PID"
@@ -614,6 +631,7 @@ run_idle_one() { # server n round
 
   echoload_pingpong "$SERVER_PORT" "$idle_active"
   alone="$LINE"
+  alone_cpu="$CPU_US"
 
   # idlehold's probes start --cold seconds after it prints "held": after the pause, the CPU window and echoload's
   # warm-up, about a second into echoload's measured window. It holds far longer and is stopped with the run.
@@ -648,6 +666,7 @@ run_idle_one() { # server n round
 
     echoload_pingpong "$SERVER_PORT" "$idle_active"
     loaded="$LINE"
+    loaded_cpu="$CPU_US"
     for ((i = 0; i < 600; i++)); do # the probes end on their own: at most 2 s each without an echo
       cold="$(grep '^COLD ' "$WORK/idle.out" | tail -n 1 || true)"
       [ -n "$cold" ] && break
@@ -665,15 +684,16 @@ run_idle_one() { # server n round
   [ -n "$alone" ] && [ "$(field "$alone" errors)" = 0 ] || [ "$status" != ok ] || status="echoload-alone"
   [ -n "$loaded" ] && [ "$(field "$loaded" errors)" = 0 ] || [ "$status" != ok ] || status="echoload-idle"
   local us2ms='function ms(x) { return x == "" ? "NA" : sprintf("%.2f", x / 1000) }'
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$server" "$round" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$server" "$round" \
     "$(field "$alone" msgs_per_s)" "$(field "$alone" p99_us)" "$(field "$loaded" msgs_per_s)" "$(field "$loaded" p99_us)" \
     "$(awk -v x="$(field "$cold" p50_us)" "$us2ms BEGIN { print ms(x) }")" \
     "$(awk -v x="$(field "$cold" p99_us)" "$us2ms BEGIN { print ms(x) }")" \
     "$(awk -v x="$(field "$cold" max_us)" "$us2ms BEGIN { print ms(x) }")" \
-    "$(field "$cold" lost)" "$cpu_pct" "$rss" "$held_s" "$status" | sed 's/\t\t/\tNA\t/g; s/\t\t/\tNA\t/g' >>"$RAW"
-  printf 'compare.sh: idle %-6s %-17s round %s: alone %s msgs/s (p99 %s us); with idle %s msgs/s (p99 %s us); first echo %s; idle CPU %s%%; RSS %s MiB; held in %s s; %s\n' \
-    "$n" "$server" "$round" "$(field "$alone" msgs_per_s)" "$(field "$alone" p99_us)" "$(field "$loaded" msgs_per_s)" \
-    "$(field "$loaded" p99_us)" "${cold#COLD }" "$cpu_pct" "$rss" "$held_s" "$status" >&2
+    "$(field "$cold" lost)" "$cpu_pct" "$rss" "$held_s" "$status" "$alone_cpu" "$loaded_cpu" \
+    | sed 's/\t\t/\tNA\t/g; s/\t\t/\tNA\t/g' >>"$RAW"
+  printf 'compare.sh: idle %-6s %-17s round %s: alone %s msgs/s (p99 %s us, %s CPU us/msg); with idle %s msgs/s (p99 %s us, %s CPU us/msg); first echo %s; idle CPU %s%%; RSS %s MiB; held in %s s; %s\n' \
+    "$n" "$server" "$round" "$(field "$alone" msgs_per_s)" "$(field "$alone" p99_us)" "$alone_cpu" "$(field "$loaded" msgs_per_s)" \
+    "$(field "$loaded" p99_us)" "$loaded_cpu" "${cold#COLD }" "$cpu_pct" "$rss" "$held_s" "$status" >&2
 }
 
 # Medians per (idle count, server) over the rounds; the ratios are taken within each round (the same run), then
@@ -703,7 +723,7 @@ idle_table() {
       if (!(key in seen)) { seen[key] = 1; order[++k] = key }
       runs[key]++
       if ($15 != "ok") bad[key]++
-      for (c = 4; c <= 14; c++) add(key, c, $c)
+      for (c = 4; c <= 17; c++) if (c != 15) add(key, c, $c)
       if ($4 != "NA" && $6 != "NA" && $4 > 0) RATIO[$1, $2, $3] = $6 / $4
       ALONE[$1, $2, $3] = $4
     }
@@ -718,14 +738,14 @@ idle_table() {
         e = ALONE[f[1], "selectreactor-ref", f[3]]
         if (e != "" && e != "NA" && e > 0 && f[4] != "NA") add(key, "ref_rel", f[4] / e)
       }
-      print "| idle held | server | " active " active alone msgs/s | ÷ C epoll | ÷ ref | p99 µs | with idle msgs/s | p99 µs | ratio with/alone | ratio ÷ C epoll ratio | first echo p50 / p99 / max ms | lost | CPU all idle, % of a core | peak RSS MiB | connect N s | runs (failed) |"
-      print "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|"
+      print "| idle held | server | " active " active alone msgs/s | ÷ C epoll | ÷ ref | p99 µs | CPU µs/msg | with idle msgs/s | p99 µs | CPU µs/msg | ratio with/alone | ratio ÷ C epoll ratio | first echo p50 / p99 / max ms | lost | CPU all idle, % of a core | peak RSS MiB | connect N s | runs (failed) |"
+      print "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|"
       for (i = 1; i <= k; i++) {
         key = order[i]; split(key, p, SUBSEP)
-        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s | %s | %s | %d (%d) |\n",
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s | %s | %s | %d (%d) |\n",
           commas(p[1]), NAME[p[2]], commas(median(V[key, 4])), fmt(median(V[key, "alone_rel"]), "%.2f"),
-          fmt(median(V[key, "ref_rel"]), "%.2f"), commas(median(V[key, 5])),
-          commas(median(V[key, 6])), commas(median(V[key, 7])), fmt(median(V[key, "ratio"]), "%.2f"),
+          fmt(median(V[key, "ref_rel"]), "%.2f"), commas(median(V[key, 5])), fmt(median(V[key, 16]), "%.1f"),
+          commas(median(V[key, 6])), commas(median(V[key, 7])), fmt(median(V[key, 17]), "%.1f"), fmt(median(V[key, "ratio"]), "%.2f"),
           fmt(median(V[key, "rel"]), "%.2f"), fmt(median(V[key, 8]), "%.1f"), fmt(median(V[key, 9]), "%.1f"),
           fmt(median(V[key, 10]), "%.1f"), fmt(median(V[key, 11]), "%d"), fmt(median(V[key, 12]), "%.2f"),
           fmt(median(V[key, 13]), "%.0f"), fmt(median(V[key, 14]), "%.1f"), runs[key], bad[key]

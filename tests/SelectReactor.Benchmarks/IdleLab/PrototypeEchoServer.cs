@@ -130,6 +130,7 @@ internal static class PrototypeEchoServer
         private long _lastSweep;
         private long _lastStats;
         private long _lastPassCost;
+        private long _maxPassWall;
         private int _ticks;
         private int _fullSelects;
         private long _delay;
@@ -179,9 +180,10 @@ internal static class PrototypeEchoServer
                 {
                     _lastStats = now;
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"stats: hot {_hot.Count} cold {_cold.Count} D {_delay * 1000.0 / Stopwatch.Frequency:F1} ms last pass {_lastPassCost * 1000.0 / Stopwatch.Frequency:F2} ms est {_perSocket * 1e9 / Stopwatch.Frequency:F0} ns/socket ticks {_ticks} full {_fullSelects} gen0 {GC.CollectionCount(0)}"));
+                        $"stats: hot {_hot.Count} cold {_cold.Count} D {_delay * 1000.0 / Stopwatch.Frequency:F1} ms last pass {_lastPassCost * 1000.0 / Stopwatch.Frequency:F2} ms est {_perSocket * 1e9 / Stopwatch.Frequency:F0} ns/socket max pass wall {_maxPassWall * 1000.0 / Stopwatch.Frequency:F1} ms ticks {_ticks} full {_fullSelects} gen0 {GC.CollectionCount(0)}"));
                     _ticks = 0;
                     _fullSelects = 0;
+                    _maxPassWall = 0;
                 }
             }
         }
@@ -268,6 +270,7 @@ internal static class PrototypeEchoServer
             {
                 // Pass complete: pace the next one so cold polling stays near `share` of the time.
                 _lastPassCost = _passCost;
+                _maxPassWall = Math.Max(_maxPassWall, Stopwatch.GetTimestamp() - _passStart);
                 _delay = Math.Clamp((long)(_perSocket * _cold.Count / share), minDelay, maxDelay);
                 _cursor = 0;
                 _passCost = 0;

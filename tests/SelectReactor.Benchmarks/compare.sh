@@ -48,7 +48,7 @@ usage: tests/SelectReactor.Benchmarks/compare.sh [options]
   --set-port-range     if net.ipv4.ip_local_port_range is too narrow for an --idle count, widen it to 1024-65535
                        for the run and restore it on exit (root only; it is a machine-wide setting)
   --ref REF            also run server selectreactor-ref: samples/EchoServer built from git REF (git archive into
-                       artifacts/bench/ref/SHA), to measure a change against the code before it in one run
+                       $TMPDIR/selectreactor-ref/SHA), to measure a change against the code before it in one run
   --idlehold-src FILE  idlehold.c (default ../shared/bench/idlehold.c beside the repository)
   --proto-args ARGS    options for the prototype servers proto-naive, proto-tiered, proto-helper (IdleLab/, the
                        measurements behind the design for idle connections; see RESULTS.md)
@@ -142,7 +142,7 @@ server_path() {
     select) echo "$ROOT/tests/Baselines/SelectEchoServer/bin/Release/net10.0/SelectEchoServer" ;;
     epoll) echo "$BIN_DIR/epoll_echo" ;;
     node) echo "$ROOT/tests/Baselines/node/echo.js" ;;
-    selectreactor-ref) [ -n "$ref" ] || return 1; echo "$OUT_DIR/ref/$REF_SHA/samples/EchoServer/bin/Release/net10.0/EchoServer" ;;
+    selectreactor-ref) [ -n "$ref" ] || return 1; echo "$REF_DIR/samples/EchoServer/bin/Release/net10.0/EchoServer" ;;
     proto-naive|proto-tiered|proto-helper) echo "$ROOT/tests/SelectReactor.Benchmarks/bin/Release/net10.0/SelectReactor.Benchmarks" ;;
     *) return 1 ;;
   esac
@@ -188,8 +188,12 @@ config_label() {
 }
 
 REF_SHA=""
+REF_DIR=""
 if [ -n "$ref" ]; then
   REF_SHA="$(git -C "$ROOT" rev-parse --short=10 "$ref^{commit}" 2>/dev/null)" || { echo "compare.sh: --ref $ref is not a commit" >&2; exit 2; }
+  # Outside the repository: a second copy of the projects below it would confuse tools that search for a project
+  # by name (BenchmarkDotNet stops with "more than one matching project file").
+  REF_DIR="${TMPDIR:-/tmp}/selectreactor-ref/$REF_SHA"
 fi
 for s in "${SERVERS[@]}"; do server_path "$s" >/dev/null || { echo "compare.sh: unknown server $s (selectreactor-ref needs --ref)" >&2; exit 2; }; done
 for c in "${CLIENTS[@]}"; do
@@ -242,14 +246,13 @@ if [ "$build" -eq 1 ]; then
     gcc -O2 -Wall -o "$BIN_DIR/idlehold" "$idlehold_src"
   fi
   if [ -n "$ref" ]; then
-    # The reference build: the tree at REF, unpacked beside the artifacts (not a git worktree: nothing in the
+    # The reference build: the tree at REF, unpacked with git archive (not a git worktree: nothing in the
     # repository changes) and built once per commit.
-    ref_dir="$OUT_DIR/ref/$REF_SHA"
     if [ ! -x "$(server_path selectreactor-ref)" ]; then
-      echo "compare.sh: building samples/EchoServer at $REF_SHA ($ref)" >&2
-      rm -rf "$ref_dir" && mkdir -p "$ref_dir"
-      git -C "$ROOT" archive "$REF_SHA" | tar -x -C "$ref_dir"
-      dotnet build "$ref_dir/samples/EchoServer" -c Release -nologo -v quiet >&2
+      echo "compare.sh: building samples/EchoServer at $REF_SHA ($ref) in $REF_DIR" >&2
+      rm -rf "$REF_DIR" && mkdir -p "$REF_DIR"
+      git -C "$ROOT" archive "$REF_SHA" | tar -x -C "$REF_DIR"
+      dotnet build "$REF_DIR/samples/EchoServer" -c Release -nologo -v quiet >&2
     fi
   fi
 fi

@@ -375,6 +375,7 @@ public sealed partial class Reactor
                 }
             }
 
+            EndOfCallback();
             if (_pendingCloses.Count > 0)
             {
                 DeliverCloses();

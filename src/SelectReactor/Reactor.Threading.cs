@@ -91,6 +91,7 @@ public sealed partial class Reactor
                     break;
             }
 
+            EndOfCallback();
             if (_pendingCloses.Count > 0)
             {
                 DeliverCloses();

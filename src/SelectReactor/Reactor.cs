@@ -394,6 +394,8 @@ public sealed partial class Reactor : IDisposable
                     Log.ClosedCallbackFault(_logger, _name, registration.Handler.GetType().Name, SocketDescription.Describe(registration.Socket), e);
                 }
             }
+
+            EndOfCallback();
         }
     }
 

@@ -1,0 +1,51 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace SelectReactor;
+
+public sealed partial class Reactor
+{
+    // Work asked for during the running callback (connections with batched output), run as the callback returns:
+    // after each readiness callback, posted action, timer callback and OnClosed. With nothing asked for, the check
+    // is one field read per callback.
+    private IEndOfCallback[] _endOfCallback = new IEndOfCallback[16];
+    private int _endOfCallbackCount;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> once the current callback returns. Reactor thread only. The caller keeps its own
+    /// flag so that it asks once per callback; asking again from inside <see cref="IEndOfCallback.OnEndOfCallback"/>
+    /// runs it again in the same pass.
+    /// </summary>
+    internal void RunAtEndOfCallback(IEndOfCallback work)
+    {
+        if (_endOfCallbackCount == _endOfCallback.Length)
+        {
+            Array.Resize(ref _endOfCallback, _endOfCallback.Length * 2);
+        }
+
+        _endOfCallback[_endOfCallbackCount++] = work;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EndOfCallback()
+    {
+        if (_endOfCallbackCount != 0)
+        {
+            RunEndOfCallbackWork();
+        }
+    }
+
+    private void RunEndOfCallbackWork()
+    {
+        // Work may ask for more (a flush that drains calls OnDrained, whose handler may send elsewhere): the count is
+        // re-read each turn, so that runs in this same pass.
+        for (int i = 0; i < _endOfCallbackCount; i++)
+        {
+            IEndOfCallback work = _endOfCallback[i];
+            _endOfCallback[i] = null!;
+            work.OnEndOfCallback();
+        }
+
+        _endOfCallbackCount = 0;
+    }
+}

@@ -181,11 +181,7 @@ internal sealed class ConnectAttempt(TcpConnection connection, EndPoint remote, 
     {
         _done = true;
         _timeout?.Dispose();
-        if (logger.IsEnabled(LogLevel.Debug))
-        {
-            NetLog.ConnectFailed(logger, remote.ToString() ?? "?", $"{reason}: {error.Message}");
-        }
-
-        connection.FailConnect(reason, error);
+        ConnectionLog.ConnectFailed(logger, remote, reason, error);
+        connection.Terminate(reason, error, reset: false);
     }
 }

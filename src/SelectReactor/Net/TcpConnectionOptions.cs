@@ -111,6 +111,12 @@ public sealed class TcpConnectionOptions
         }
     }
 
+    /// <summary>
+    /// Makes the <see cref="ConnectionLayer"/> of each new connection (one per connection), or
+    /// <see langword="null"/> (default) for plain connections. Internal: the library's TLS and the tests set it.
+    /// </summary>
+    internal Func<ConnectionLayer>? LayerFactory { get; set; }
+
     /// <summary>Checks that the watermarks and the cap are consistent.</summary>
     /// <exception cref="ArgumentException">Low watermark above high, or high at or above the cap.</exception>
     internal TcpConnectionOptions Validated()

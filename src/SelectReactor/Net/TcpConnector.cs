@@ -36,7 +36,7 @@ public static class TcpConnector
         options ??= new TcpConnectorOptions();
         options.Connection.Validated();
         ILogger logger = reactor.CreateLogger("SelectReactor.Net.TcpConnector");
-        var connection = new TcpConnection(reactor, null, handler, options.Connection, logger, onClosed: null);
+        var connection = new TcpConnection(reactor, null, handler, options.Connection, logger, onClosed: null, options.Connection.LayerFactory?.Invoke());
         var attempt = new ConnectAttempt(connection, remoteEndPoint, options, logger);
         if (reactor.IsOnReactorThread)
         {

@@ -402,9 +402,11 @@ public sealed class TcpServer : IDisposable
         }
 
         ConnectionHandler handler;
+        ConnectionLayer? layer;
         try
         {
             handler = _handlerFactory() ?? throw new InvalidOperationException("The handler factory returned null.");
+            layer = _connectionOptions.LayerFactory?.Invoke();
         }
         catch (Exception e)
         {
@@ -416,7 +418,7 @@ public sealed class TcpServer : IDisposable
             return;
         }
 
-        var connection = new TcpConnection(shard.Reactor, socket, handler, _connectionOptions, _connectionLogger, _onConnectionClosed);
+        var connection = new TcpConnection(shard.Reactor, socket, handler, _connectionOptions, _connectionLogger, _onConnectionClosed, layer);
         shard.Add(connection);
         connection.StartAccepted();
     }

@@ -1,0 +1,134 @@
+using System;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace SelectReactor.Net;
+
+/// <summary>
+/// What a <see cref="TcpConnection"/> logs (event ids 210-215, 220 and 231-239). Each public method checks the level
+/// first and only then describes the connection (its end points, formatted), so a disabled level costs one call.
+/// </summary>
+internal static partial class ConnectionLog
+{
+    public static void ConnectionReset(ILogger logger, TcpConnection connection, SocketError error)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            ConnectionResetCore(logger, connection.Describe(), error);
+        }
+    }
+
+    public static void SocketError(ILogger logger, TcpConnection connection, SocketError error, Exception exception)
+    {
+        if (logger.IsEnabled(LogLevel.Warning))
+        {
+            SocketErrorCore(logger, connection.Describe(), error, exception);
+        }
+    }
+
+    public static void HandlerFault(ILogger logger, TcpConnection connection, string callback, Exception error)
+    {
+        if (logger.IsEnabled(LogLevel.Error))
+        {
+            HandlerFaultCore(logger, connection.Describe(), callback, error);
+        }
+    }
+
+    public static void SendBufferOverflow(ILogger logger, TcpConnection connection, long pending, long adding, long cap)
+    {
+        if (logger.IsEnabled(LogLevel.Warning))
+        {
+            SendBufferOverflowCore(logger, connection.Describe(), pending, adding, cap);
+        }
+    }
+
+    public static void IdleTimeout(ILogger logger, TcpConnection connection, TimeSpan idleFor)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            IdleTimeoutCore(logger, connection.Describe(), idleFor);
+        }
+    }
+
+    public static void PeerDidNotClose(ILogger logger, TcpConnection connection, TimeSpan waited)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            PeerDidNotCloseCore(logger, connection.Describe(), waited);
+        }
+    }
+
+    public static void ConnectFailed(ILogger logger, EndPoint endPoint, ConnectionCloseReason reason, Exception error)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            ConnectFailedCore(logger, endPoint.ToString() ?? "?", reason, error.Message);
+        }
+    }
+
+    public static void CloseFlushStalled(ILogger logger, TcpConnection connection, long pending, TimeSpan stalled)
+    {
+        if (logger.IsEnabled(LogLevel.Warning))
+        {
+            CloseFlushStalledCore(logger, connection.Describe(), pending, stalled);
+        }
+    }
+
+    public static void UnsentDropped(ILogger logger, TcpConnection connection, long pending, ConnectionCloseReason reason)
+    {
+        if (logger.IsEnabled(LogLevel.Warning))
+        {
+            UnsentDroppedCore(logger, connection.Describe(), pending, reason);
+        }
+    }
+
+    public static void LayerFault(ILogger logger, TcpConnection connection, string layer, Exception error)
+    {
+        if (logger.IsEnabled(LogLevel.Error))
+        {
+            LayerFaultCore(logger, connection.Describe(), layer, error);
+        }
+    }
+
+    public static void BudgetExceeded(ILogger logger, TcpConnection connection, long pending, long total, long budget)
+    {
+        if (logger.IsEnabled(LogLevel.Warning))
+        {
+            BudgetExceededCore(logger, connection.Describe(), pending, total, budget);
+        }
+    }
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Debug, Message = "Connection {Connection} reset by peer ({Error})")]
+    private static partial void ConnectionResetCore(ILogger logger, string connection, SocketError error);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "Connection {Connection} failed with socket error {Error}")]
+    private static partial void SocketErrorCore(ILogger logger, string connection, SocketError error, Exception exception);
+
+    [LoggerMessage(EventId = 212, Level = LogLevel.Error, Message = "Connection {Connection}: the handler threw from {Callback}; the connection is closed")]
+    private static partial void HandlerFaultCore(ILogger logger, string connection, string callback, Exception error);
+
+    [LoggerMessage(EventId = 213, Level = LogLevel.Warning, Message = "Connection {Connection} aborted: {Pending} bytes pending plus {Adding} more would pass the cap of {Cap}; the peer is not reading")]
+    private static partial void SendBufferOverflowCore(ILogger logger, string connection, long pending, long adding, long cap);
+
+    [LoggerMessage(EventId = 214, Level = LogLevel.Debug, Message = "Connection {Connection} idle for {IdleFor}; closing")]
+    private static partial void IdleTimeoutCore(ILogger logger, string connection, TimeSpan idleFor);
+
+    [LoggerMessage(EventId = 215, Level = LogLevel.Debug, Message = "Connection {Connection} sent everything and its FIN, but the peer did not end its stream within {Waited}; closed")]
+    private static partial void PeerDidNotCloseCore(ILogger logger, string connection, TimeSpan waited);
+
+    [LoggerMessage(EventId = 220, Level = LogLevel.Debug, Message = "Connect to {EndPoint} failed ({Reason}): {Error}")]
+    private static partial void ConnectFailedCore(ILogger logger, string endPoint, ConnectionCloseReason reason, string error);
+
+    [LoggerMessage(EventId = 231, Level = LogLevel.Warning, Message = "Connection {Connection} dropped {Pending} unsent bytes: closing, and the peer took none of them for {Stalled}; reset")]
+    private static partial void CloseFlushStalledCore(ILogger logger, string connection, long pending, TimeSpan stalled);
+
+    [LoggerMessage(EventId = 232, Level = LogLevel.Warning, Message = "Connection {Connection} dropped {Pending} unsent bytes as it ended ({Reason})")]
+    private static partial void UnsentDroppedCore(ILogger logger, string connection, long pending, ConnectionCloseReason reason);
+
+    [LoggerMessage(EventId = 233, Level = LogLevel.Error, Message = "Connection {Connection}: its {Layer} layer threw; the connection is closed")]
+    private static partial void LayerFaultCore(ILogger logger, string connection, string layer, Exception error);
+
+    [LoggerMessage(EventId = 234, Level = LogLevel.Warning, Message = "Connection {Connection} aborted with {Pending} bytes pending: the server's connections held {Total} bytes of unsent output, over its budget of {Budget}, and this one held the most")]
+    private static partial void BudgetExceededCore(ILogger logger, string connection, long pending, long total, long budget);
+}

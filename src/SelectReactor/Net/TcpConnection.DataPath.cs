@@ -267,6 +267,10 @@ public sealed partial class TcpConnection
         }
 
         Touch();
+        if (_state == ConnectionState.Closing)
+        {
+            _closeProgress = _reactor.TimeProvider.GetTimestamp(); // the close's flush limit runs from the last progress
+        }
     }
 
     /// <summary>

@@ -20,8 +20,9 @@ public sealed partial class TcpConnection
     // the layer), let the layer write its closing bytes (TLS close_notify), send FIN, and end gracefully once the
     // peer's FIN has been read as well (LocalClose, or RemoteClose if the peer ended first), so that closing never
     // turns into a reset that could destroy the last bytes sent. ShuttingDown keeps delivering input and has no time
-    // limit (IdleTimeout still applies). Closing discards input and is given CloseTimeout: then what is still unsent
-    // is dropped and the connection reset (CloseTimeout), or, if everything was sent, it ends gracefully.
+    // limit (IdleTimeout still applies). Closing discards input and has two: while output is pending, no byte
+    // leaving for CloseFlushTimeout (then the rest is dropped with a Warning and the connection reset: CloseTimeout);
+    // once FIN is out, CloseTimeout waiting for the peer's FIN (then it ends gracefully: everything was sent).
     //
     // From any state Terminate ends at once: Abort, a handler or layer fault, a socket error or reset, the send cap or
     // the server's budget, the reactor ending the registration. Closed is final; OnClosed follows exactly once, after
@@ -116,6 +117,7 @@ public sealed partial class TcpConnection
         _closeReason = reason;
         if (next == ConnectionState.Closing)
         {
+            _closeProgress = _reactor.TimeProvider.GetTimestamp();
             RequestDeliveryIfPending(); // input a layer still holds is discarded now, not left to block reading
         }
 
@@ -127,9 +129,10 @@ public sealed partial class TcpConnection
             AdvanceClose();
         }
 
-        if (_state == ConnectionState.Closing)
+        if (_state == ConnectionState.Closing && _closeTimer is null)
         {
-            _closeTimer = _reactor.Schedule(_options.CloseTimeout, _onCloseTimer);
+            // AdvanceClose armed CloseTimeout if it sent FIN just now; otherwise the flush has its own limit.
+            ArmCloseTimer(_transport.FinSent ? _options.CloseTimeout : _options.CloseFlushTimeout);
         }
 
         UpdateInterest();
@@ -167,14 +170,32 @@ public sealed partial class TcpConnection
             }
         }
 
-        _transport.SendFin();
+        if (!_transport.FinSent)
+        {
+            _transport.SendFin();
+            if (_state == ConnectionState.Closing)
+            {
+                ArmCloseTimer(_options.CloseTimeout); // from now on only the peer's FIN is awaited
+            }
+        }
+
         if (_transport.InputEnded)
         {
             Terminate(_closeReason, null, reset: false);
         }
     }
 
-    /// <summary>CloseTimeout after Close: drop what is still unsent (reset), or, if everything went, end gracefully.</summary>
+    private void ArmCloseTimer(TimeSpan due)
+    {
+        _closeTimer?.Dispose();
+        _closeTimer = due == System.Threading.Timeout.InfiniteTimeSpan ? null : _reactor.Schedule(due, _onCloseTimer);
+    }
+
+    /// <summary>
+    /// The close's two limits. Flushing: give up only when no byte has left for CloseFlushTimeout, so a slow reader
+    /// that keeps reading, or pauses for less than that, is never cut off. FIN sent: the peer has had CloseTimeout to
+    /// end its stream; everything was delivered to it, so that end is still graceful.
+    /// </summary>
     private void OnCloseTimer()
     {
         if (_state != ConnectionState.Closing)
@@ -182,10 +203,19 @@ public sealed partial class TcpConnection
             return;
         }
 
-        if (PendingSendBytes > 0 || !_transport.FinSent)
+        if (!_transport.FinSent)
         {
-            ConnectionLog.CloseFlushStalled(_logger, this, PendingSendBytes, _options.CloseTimeout);
-            Terminate(ConnectionCloseReason.CloseTimeout, null, reset: true);
+            TimeSpan stalled = _reactor.TimeProvider.GetElapsedTime(_closeProgress);
+            if (stalled < _options.CloseFlushTimeout)
+            {
+                ArmCloseTimer(_options.CloseFlushTimeout - stalled); // bytes moved meanwhile: wait from the last progress
+                return;
+            }
+
+            long unsent = PendingSendBytes;
+            ConnectionLog.CloseFlushStalled(_logger, this, unsent, stalled);
+            Terminate(ConnectionCloseReason.CloseTimeout, new TimeoutException(
+                $"Closing, the peer accepted none of the last {unsent} bytes for {stalled.TotalSeconds:0.#} s (CloseFlushTimeout); they were dropped."), reset: true);
             return;
         }
 

@@ -71,6 +71,7 @@ public sealed partial class TcpConnection : IConnectionLayerHost, IEndOfCallback
     private IDisposable? _closeTimer;
     private IDisposable? _idleTimer;
     private long _lastActivity;
+    private long _closeProgress;
     private long _accountedPending;
     private OutputBudget? _budget;
     private ConnectAttempt? _connect;
@@ -276,9 +277,12 @@ public sealed partial class TcpConnection : IConnectionLayerHost, IEndOfCallback
 
     /// <summary>
     /// Closes gracefully: stops delivering data, sends everything queued, sends end of stream, waits (discarding
-    /// input) for the peer's end of stream, then closes. If that takes longer than
-    /// <see cref="TcpConnectionOptions.CloseTimeout"/> the connection is dropped (reset if bytes were still queued).
-    /// Reactor thread only; idempotent.
+    /// input) for the peer's end of stream, then closes. A peer that reads slowly, or pauses, gets everything: only
+    /// when none of the queued bytes has left for <see cref="TcpConnectionOptions.CloseFlushTimeout"/> is the rest
+    /// dropped (logged as a Warning) and the connection reset, with <see cref="ConnectionCloseReason.CloseTimeout"/>.
+    /// Once everything is sent, a peer that does not end its stream within
+    /// <see cref="TcpConnectionOptions.CloseTimeout"/> is closed on (gracefully: it has all the data). Reactor thread
+    /// only; idempotent.
     /// </summary>
     /// <exception cref="InvalidOperationException">Called from a thread other than the reactor's.</exception>
     public void Close() => BeginClose(ConnectionState.Closing, _inputEnded ? ConnectionCloseReason.RemoteClose : ConnectionCloseReason.LocalClose);

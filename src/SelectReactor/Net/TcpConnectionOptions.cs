@@ -13,6 +13,7 @@ public sealed class TcpConnectionOptions
     private long _maxPendingSendBytes = 4 * 1024 * 1024;
     private TimeSpan _idleTimeout = Timeout.InfiniteTimeSpan;
     private TimeSpan _closeTimeout = TimeSpan.FromSeconds(5);
+    private TimeSpan _closeFlushTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>The size of the pooled buffer each read uses. Default 64 KiB; 256 bytes to 16 MiB.</summary>
     /// <remarks>The buffer is rented only while the socket is being read; an idle connection holds none.</remarks>
@@ -98,9 +99,10 @@ public sealed class TcpConnectionOptions
     }
 
     /// <summary>
-    /// How long <see cref="TcpConnection.Close"/> may take to send what is queued and see the peer's end of stream
-    /// before the connection is dropped. Default 5 seconds.
+    /// Once <see cref="TcpConnection.Close"/> has sent everything and its end of stream, how long it waits for the
+    /// peer's end of stream before closing anyway (gracefully: the peer has all the data). Default 5 seconds.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Zero or negative.</exception>
     public TimeSpan CloseTimeout
     {
         get => _closeTimeout;
@@ -108,6 +110,31 @@ public sealed class TcpConnectionOptions
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
             _closeTimeout = value;
+        }
+    }
+
+    /// <summary>
+    /// While <see cref="TcpConnection.Close"/> is still sending what is queued, how long the peer may accept none of
+    /// it before the rest is dropped (logged as a Warning) and the connection reset with
+    /// <see cref="ConnectionCloseReason.CloseTimeout"/>. Measured from the last byte that left, so a slow reader, or
+    /// one that pauses for less than this, gets everything. Default 60 seconds (nginx's <c>send_timeout</c>).
+    /// </summary>
+    /// <remarks>
+    /// A closing connection holds its queued output (at most <see cref="MaxPendingSendBytes"/>) meanwhile; with
+    /// <see cref="Timeout.InfiniteTimeSpan"/> a peer that never reads holds it forever.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">Zero or negative (other than infinite).</exception>
+    public TimeSpan CloseFlushTimeout
+    {
+        get => _closeFlushTimeout;
+        set
+        {
+            if (value != Timeout.InfiniteTimeSpan && value <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "CloseFlushTimeout must be positive or Timeout.InfiniteTimeSpan.");
+            }
+
+            _closeFlushTimeout = value;
         }
     }
 

@@ -4,9 +4,10 @@ using System.Threading;
 namespace SelectReactor.Net;
 
 /// <summary>
-/// A server's budget for pending output : the sum of what its
-/// connections hold after each flush, over every reactor the server runs on. Output that leaves within the callback
-/// that wrote it is never charged, so a server whose peers keep up pays nothing here.
+/// One reactor's share of a server's budget for pending output (<see cref="TcpServerOptions.MaxPendingSendBytesTotal"/>):
+/// the sum of what the server's connections on that reactor hold after each flush. Charged on that reactor's thread
+/// only; read from any. Output that leaves within the callback that wrote it is never charged, so a server whose
+/// peers keep up pays nothing here.
 /// </summary>
 internal sealed class OutputBudget(long limit, Action<TcpConnection> onExceeded)
 {
@@ -20,6 +21,6 @@ internal sealed class OutputBudget(long limit, Action<TcpConnection> onExceeded)
     /// <summary>Adds <paramref name="delta"/> (negative to release); <see langword="true"/> when the total is then over the limit.</summary>
     public bool Charge(long delta) => Interlocked.Add(ref _used, delta) > limit;
 
-    /// <summary>A charge by <paramref name="connection"/> took the total over the limit. On that connection's reactor thread.</summary>
+    /// <summary>A charge by <paramref name="connection"/> took the total over the limit. On the reactor's thread.</summary>
     public void OnExceeded(TcpConnection connection) => onExceeded(connection);
 }

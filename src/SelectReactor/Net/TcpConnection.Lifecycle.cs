@@ -303,6 +303,10 @@ public sealed partial class TcpConnection
         }
     }
 
+    /// <summary>The server's budget for pending output ran out and this connection held the most: abort it.</summary>
+    internal void Evict(long budget) => Terminate(ConnectionCloseReason.SendBufferOverflow, new InvalidOperationException(
+        $"The server's connections held more unsent output than its budget of {budget} bytes (MaxPendingSendBytesTotal), and this one held the most."), reset: true);
+
     /// <summary>The registration ended: our own Terminate, or the reactor's doing (disposed, dead socket, a fault).</summary>
     internal void OnTransportClosed(CloseReason reason, Exception? error)
     {

@@ -85,13 +85,14 @@ public sealed class TcpServer : IDisposable
         }
 
         _reactor = acceptReactor;
-        _shards = Array.ConvertAll(reactors, r => new Shard(r));
         EndPoint = endPoint;
         _handlerFactory = handlerFactory;
         _options = options ?? new TcpServerOptions();
         _connectionOptions = _options.Connection.Validated();
         _logger = acceptReactor.CreateLogger("SelectReactor.Net.TcpServer");
         _connectionLogger = acceptReactor.CreateLogger("SelectReactor.Net.TcpConnection");
+        long budgetShare = Math.Max(1, _options.MaxPendingSendBytesTotal / reactors.Length); // each reactor keeps its own share
+        _shards = Array.ConvertAll(reactors, r => new Shard(r, budgetShare, _connectionLogger));
         _onConnectionClosed = OnConnectionClosed;
         _resumeAccepting = ResumeAccepting;
         _backoff = _options.InitialAcceptBackoff;
@@ -115,6 +116,24 @@ public sealed class TcpServer : IDisposable
 
     /// <summary>How many times accept ran out of descriptors or buffers and the listener backed off.</summary>
     public long AcceptBackoffCount => Volatile.Read(ref _acceptBackoffCount);
+
+    /// <summary>
+    /// Output held unsent by this server's connections, summed, as of each connection's last flush: what
+    /// <see cref="TcpServerOptions.MaxPendingSendBytesTotal"/> limits.
+    /// </summary>
+    public long PendingSendBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (Shard shard in _shards)
+            {
+                total += shard.Budget.Used;
+            }
+
+            return total;
+        }
+    }
 
     /// <summary>Completes once the server has stopped and its last connection has closed.</summary>
     public Task Completion => _completion.Task;
@@ -419,6 +438,7 @@ public sealed class TcpServer : IDisposable
         }
 
         var connection = new TcpConnection(shard.Reactor, socket, handler, _connectionOptions, _connectionLogger, _onConnectionClosed, layer);
+        connection.UseBudget(shard.Budget);
         shard.Add(connection);
         connection.StartAccepted();
     }
@@ -544,13 +564,27 @@ public sealed class TcpServer : IDisposable
         }
     }
 
-    /// <summary>The connections of one reactor. Its set is touched only on that reactor's thread.</summary>
-    private sealed class Shard(Reactor reactor)
+    /// <summary>
+    /// The connections of one reactor, and their share of the budget for pending output. Its set and its budget are
+    /// touched only on that reactor's thread (the budget's total is read from any).
+    /// </summary>
+    private sealed class Shard
     {
         private readonly HashSet<TcpConnection> _connections = new();
+        private readonly ILogger _logger;
         private int _count;
 
-        public Reactor Reactor { get; } = reactor;
+        public Shard(Reactor reactor, long budget, ILogger logger)
+        {
+            Reactor = reactor;
+            _logger = logger;
+            Budget = new OutputBudget(budget, _ => EvictLargest());
+        }
+
+        public Reactor Reactor { get; }
+
+        /// <summary>This reactor's share of <see cref="TcpServerOptions.MaxPendingSendBytesTotal"/>.</summary>
+        public OutputBudget Budget { get; }
 
         /// <summary>Connections placed on this reactor (open or on their way); read by the accepting thread to balance.</summary>
         public int Count => Volatile.Read(ref _count);
@@ -572,6 +606,37 @@ public sealed class TcpServer : IDisposable
 
             Interlocked.Decrement(ref _count);
             return true;
+        }
+
+        /// <summary>
+        /// Over budget: abort the connections holding the most pending output until the budget is met again, so the
+        /// slowest readers pay rather than whichever connection happened to cross the line.
+        /// </summary>
+        private void EvictLargest()
+        {
+            while (Budget.Used > Budget.Limit && Largest() is { } largest)
+            {
+                ConnectionLog.BudgetExceeded(_logger, largest, largest.PendingSendBytes, Budget.Used, Budget.Limit);
+                largest.Evict(Budget.Limit);
+            }
+        }
+
+        /// <summary>The open connection holding the most pending output, or null when none holds any.</summary>
+        private TcpConnection? Largest()
+        {
+            TcpConnection? largest = null;
+            long most = 0;
+            foreach (TcpConnection connection in _connections)
+            {
+                long pending = connection.IsClosed ? 0 : connection.PendingSendBytes;
+                if (pending > most)
+                {
+                    most = pending;
+                    largest = connection;
+                }
+            }
+
+            return largest;
         }
 
         public void CloseAll()

@@ -9,6 +9,7 @@ public sealed class TcpServerOptions
     private int _backlog = 4096;
     private int _maxConnections = 10_000;
     private int _acceptBatch = 64;
+    private long _maxPendingSendBytesTotal = 256L * 1024 * 1024;
     private TcpConnectionOptions _connection = new();
 
     /// <summary>
@@ -63,6 +64,31 @@ public sealed class TcpServerOptions
 
     /// <summary>The longest pause after accept runs out of descriptors or buffers. Default 1 second.</summary>
     public TimeSpan MaxAcceptBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The server-wide budget for pending output: the sum of what all its connections hold unsent once each flush is
+    /// done. When a connection's output takes the sum past it, the server aborts its connection that holds the most
+    /// (on the same reactor), with <see cref="ConnectionCloseReason.SendBufferOverflow"/> and a Warning, until the sum
+    /// is back within it; the peer that reads slowest pays, not the one that happened to send. Default 256 MiB;
+    /// <see cref="long.MaxValue"/> means no budget, which lets non-reading peers pin up to
+    /// <see cref="MaxConnections"/> × <see cref="TcpConnectionOptions.MaxPendingSendBytes"/> of memory.
+    /// </summary>
+    /// <remarks>
+    /// Output that leaves within the callback that wrote it is never counted, so peers that keep up cost nothing
+    /// here; a connection that stops reading holds at most about <see cref="TcpConnectionOptions.SendHighWatermark"/>
+    /// (more if its handler ignores <see cref="ConnectionHandler.OnSendBufferFull"/>). The live sum is
+    /// <see cref="TcpServer.PendingSendBytes"/>.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1.</exception>
+    public long MaxPendingSendBytesTotal
+    {
+        get => _maxPendingSendBytesTotal;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _maxPendingSendBytesTotal = value;
+        }
+    }
 
     /// <summary>The limits of every accepted connection.</summary>
     public TcpConnectionOptions Connection

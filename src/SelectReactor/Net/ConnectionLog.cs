@@ -8,6 +8,7 @@ namespace SelectReactor.Net;
 /// <summary>
 /// What a <see cref="TcpConnection"/> logs (event ids 210-215, 220 and 231-239). Each public method checks the level
 /// first and only then describes the connection (its end points, formatted), so a disabled level costs one call.
+/// The generated methods are extensions called on the logger the guard checked, which is how CA1873 sees the guard.
 /// </summary>
 internal static partial class ConnectionLog
 {
@@ -15,7 +16,7 @@ internal static partial class ConnectionLog
     {
         if (logger.IsEnabled(LogLevel.Debug))
         {
-            ConnectionResetCore(logger, connection.Describe(), error);
+            logger.ConnectionResetCore(connection.Describe(), error);
         }
     }
 
@@ -23,7 +24,7 @@ internal static partial class ConnectionLog
     {
         if (logger.IsEnabled(LogLevel.Warning))
         {
-            SocketErrorCore(logger, connection.Describe(), error, exception);
+            logger.SocketErrorCore(connection.Describe(), error, exception);
         }
     }
 
@@ -31,7 +32,7 @@ internal static partial class ConnectionLog
     {
         if (logger.IsEnabled(LogLevel.Error))
         {
-            HandlerFaultCore(logger, connection.Describe(), callback, error);
+            logger.HandlerFaultCore(connection.Describe(), callback, error);
         }
     }
 
@@ -39,7 +40,7 @@ internal static partial class ConnectionLog
     {
         if (logger.IsEnabled(LogLevel.Warning))
         {
-            SendBufferOverflowCore(logger, connection.Describe(), pending, adding, cap);
+            logger.SendBufferOverflowCore(connection.Describe(), pending, adding, cap);
         }
     }
 
@@ -47,7 +48,7 @@ internal static partial class ConnectionLog
     {
         if (logger.IsEnabled(LogLevel.Debug))
         {
-            IdleTimeoutCore(logger, connection.Describe(), idleFor);
+            logger.IdleTimeoutCore(connection.Describe(), idleFor);
         }
     }
 
@@ -55,7 +56,7 @@ internal static partial class ConnectionLog
     {
         if (logger.IsEnabled(LogLevel.Debug))
         {
-            PeerDidNotCloseCore(logger, connection.Describe(), waited);
+            logger.PeerDidNotCloseCore(connection.Describe(), waited);
         }
     }
 
@@ -63,7 +64,7 @@ internal static partial class ConnectionLog
     {
         if (logger.IsEnabled(LogLevel.Debug))
         {
-            ConnectFailedCore(logger, endPoint.ToString() ?? "?", reason, error.Message);
+            logger.ConnectFailedCore(endPoint.ToString() ?? "?", reason, error.Message);
         }
     }
 
@@ -71,7 +72,7 @@ internal static partial class ConnectionLog
     {
         if (logger.IsEnabled(LogLevel.Warning))
         {
-            CloseFlushStalledCore(logger, connection.Describe(), pending, stalled);
+            logger.CloseFlushStalledCore(connection.Describe(), pending, stalled);
         }
     }
 
@@ -79,7 +80,7 @@ internal static partial class ConnectionLog
     {
         if (logger.IsEnabled(LogLevel.Warning))
         {
-            UnsentDroppedCore(logger, connection.Describe(), pending, reason);
+            logger.UnsentDroppedCore(connection.Describe(), pending, reason);
         }
     }
 
@@ -87,7 +88,7 @@ internal static partial class ConnectionLog
     {
         if (logger.IsEnabled(LogLevel.Error))
         {
-            LayerFaultCore(logger, connection.Describe(), layer, error);
+            logger.LayerFaultCore(connection.Describe(), layer, error);
         }
     }
 
@@ -95,40 +96,40 @@ internal static partial class ConnectionLog
     {
         if (logger.IsEnabled(LogLevel.Warning))
         {
-            BudgetExceededCore(logger, connection.Describe(), pending, total, budget);
+            logger.BudgetExceededCore(connection.Describe(), pending, total, budget);
         }
     }
 
     [LoggerMessage(EventId = 210, Level = LogLevel.Debug, Message = "Connection {Connection} reset by peer ({Error})")]
-    private static partial void ConnectionResetCore(ILogger logger, string connection, SocketError error);
+    private static partial void ConnectionResetCore(this ILogger logger, string connection, SocketError error);
 
     [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "Connection {Connection} failed with socket error {Error}")]
-    private static partial void SocketErrorCore(ILogger logger, string connection, SocketError error, Exception exception);
+    private static partial void SocketErrorCore(this ILogger logger, string connection, SocketError error, Exception exception);
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Error, Message = "Connection {Connection}: the handler threw from {Callback}; the connection is closed")]
-    private static partial void HandlerFaultCore(ILogger logger, string connection, string callback, Exception error);
+    private static partial void HandlerFaultCore(this ILogger logger, string connection, string callback, Exception error);
 
     [LoggerMessage(EventId = 213, Level = LogLevel.Warning, Message = "Connection {Connection} aborted: {Pending} bytes pending plus {Adding} more would pass the cap of {Cap}; the peer is not reading")]
-    private static partial void SendBufferOverflowCore(ILogger logger, string connection, long pending, long adding, long cap);
+    private static partial void SendBufferOverflowCore(this ILogger logger, string connection, long pending, long adding, long cap);
 
     [LoggerMessage(EventId = 214, Level = LogLevel.Debug, Message = "Connection {Connection} idle for {IdleFor}; closing")]
-    private static partial void IdleTimeoutCore(ILogger logger, string connection, TimeSpan idleFor);
+    private static partial void IdleTimeoutCore(this ILogger logger, string connection, TimeSpan idleFor);
 
     [LoggerMessage(EventId = 215, Level = LogLevel.Debug, Message = "Connection {Connection} sent everything and its FIN, but the peer did not end its stream within {Waited}; closed")]
-    private static partial void PeerDidNotCloseCore(ILogger logger, string connection, TimeSpan waited);
+    private static partial void PeerDidNotCloseCore(this ILogger logger, string connection, TimeSpan waited);
 
     [LoggerMessage(EventId = 220, Level = LogLevel.Debug, Message = "Connect to {EndPoint} failed ({Reason}): {Error}")]
-    private static partial void ConnectFailedCore(ILogger logger, string endPoint, ConnectionCloseReason reason, string error);
+    private static partial void ConnectFailedCore(this ILogger logger, string endPoint, ConnectionCloseReason reason, string error);
 
     [LoggerMessage(EventId = 231, Level = LogLevel.Warning, Message = "Connection {Connection} dropped {Pending} unsent bytes: closing, and the peer took none of them for {Stalled}; reset")]
-    private static partial void CloseFlushStalledCore(ILogger logger, string connection, long pending, TimeSpan stalled);
+    private static partial void CloseFlushStalledCore(this ILogger logger, string connection, long pending, TimeSpan stalled);
 
     [LoggerMessage(EventId = 232, Level = LogLevel.Warning, Message = "Connection {Connection} dropped {Pending} unsent bytes as it ended ({Reason})")]
-    private static partial void UnsentDroppedCore(ILogger logger, string connection, long pending, ConnectionCloseReason reason);
+    private static partial void UnsentDroppedCore(this ILogger logger, string connection, long pending, ConnectionCloseReason reason);
 
     [LoggerMessage(EventId = 233, Level = LogLevel.Error, Message = "Connection {Connection}: its {Layer} layer threw; the connection is closed")]
-    private static partial void LayerFaultCore(ILogger logger, string connection, string layer, Exception error);
+    private static partial void LayerFaultCore(this ILogger logger, string connection, string layer, Exception error);
 
     [LoggerMessage(EventId = 234, Level = LogLevel.Warning, Message = "Connection {Connection} aborted with {Pending} bytes pending: the server's connections held {Total} bytes of unsent output, over its budget of {Budget}, and this one held the most")]
-    private static partial void BudgetExceededCore(ILogger logger, string connection, long pending, long total, long budget);
+    private static partial void BudgetExceededCore(this ILogger logger, string connection, long pending, long total, long budget);
 }

@@ -15,8 +15,13 @@ public sealed class TcpConnectionOptions
     private TimeSpan _closeTimeout = TimeSpan.FromSeconds(5);
     private TimeSpan _closeFlushTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>The size of the pooled buffer each read uses. Default 64 KiB; 256 bytes to 16 MiB.</summary>
-    /// <remarks>The buffer is rented only while the socket is being read; an idle connection holds none.</remarks>
+    /// <summary>The most one read takes from the socket. Default 64 KiB; 256 bytes to 16 MiB.</summary>
+    /// <remarks>
+    /// Reads go into the reactor's one receive buffer, shared by every connection on it (callbacks never overlap), so
+    /// this sizes that buffer (the largest asked for by any connection on the reactor wins) and costs nothing per
+    /// connection: an idle connection holds no receive buffer.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">Outside 256 bytes to 16 MiB.</exception>
     public int ReceiveBufferSize
     {
         get => _receiveBufferSize;

@@ -14,14 +14,7 @@ public sealed partial class TcpConnection
         Touch();
         if (_layer is not null)
         {
-            try
-            {
-                _layer.OnReceived(data);
-            }
-            catch (Exception e)
-            {
-                LayerFault(e);
-            }
+            CallLayer(LayerCall.Receive, data);
         }
         else if (_state != ConnectionState.Closing)
         {
@@ -53,14 +46,7 @@ public sealed partial class TcpConnection
         }
         else
         {
-            try
-            {
-                _layer.OnTransportEnd();
-            }
-            catch (Exception e)
-            {
-                LayerFault(e);
-            }
+            CallLayer(LayerCall.TransportEnd);
         }
 
         if (_state is ConnectionState.ShuttingDown or ConnectionState.Closing)
@@ -182,7 +168,7 @@ public sealed partial class TcpConnection
                 _deliveryRequested = false;
                 if (CanDeliver && _layer is not null && _layer.HasPendingInput)
                 {
-                    _layer.DeliverPending();
+                    CallLayer(LayerCall.DeliverPending);
                 }
             }
 
@@ -211,30 +197,29 @@ public sealed partial class TcpConnection
             return _state != ConnectionState.Closed; // connecting: it all waits for the connection
         }
 
-        if (_layer is not null && _state != ConnectionState.Handshaking)
+        if (_layer is not null && _state != ConnectionState.Handshaking && _output.Length > 0)
         {
-            while (_output.Length > 0)
+            if (_layerBusy)
             {
-                ReadOnlySpan<byte> run = _output.Head;
-                try
-                {
-                    _layer.Write(run);
-                }
-                catch (Exception e)
-                {
-                    LayerFault(e);
-                    return false;
-                }
-
-                if (_state == ConnectionState.Closed)
-                {
-                    return false;
-                }
-
-                _output.Consume(run.Length);
+                // Called from inside the layer (a handler it is delivering to sent past the watermark): the plaintext
+                // goes through it as the callback ends, never re-entrantly.
+                RequestEndOfCallback();
             }
+            else
+            {
+                while (_output.Length > 0)
+                {
+                    ReadOnlySpan<byte> run = _output.Head;
+                    if (!CallLayer(LayerCall.Write, run) || _state == ConnectionState.Closed)
+                    {
+                        return false;
+                    }
 
-            _output.TrimEmpty();
+                    _output.Consume(run.Length);
+                }
+
+                _output.TrimEmpty();
+            }
         }
 
         if (_transport.Queue.Length > 0 && (socketWritable || !_transport.WriteBlocked))

@@ -7,6 +7,17 @@ namespace SelectReactor.Net;
 /// <content>The connection as a ConnectionLayer sees it (IConnectionLayerHost).</content>
 public sealed partial class TcpConnection
 {
+    /// <summary>The calls a connection makes into its layer, all through <see cref="CallLayer"/>.</summary>
+    private enum LayerCall
+    {
+        Start,
+        Receive,
+        TransportEnd,
+        DeliverPending,
+        Write,
+        ShutdownOutput,
+    }
+
     Reactor IConnectionLayerHost.Reactor => _reactor;
 
     ILogger IConnectionLayerHost.Logger => _logger;
@@ -38,7 +49,21 @@ public sealed partial class TcpConnection
 
     void IConnectionLayerHost.Open() => Open();
 
-    void IConnectionLayerHost.Fail(ConnectionCloseReason reason, Exception error) => Terminate(reason, error, reset: true);
+    void IConnectionLayerHost.Fail(ConnectionCloseReason reason, Exception error)
+    {
+        if (_state == ConnectionState.Closed)
+        {
+            return;
+        }
+
+        // What the layer queued last (a TLS alert, say) gets one try at the socket, without waiting, then the end.
+        if (_transport.Queue.Length > 0 && !_transport.WriteBlocked && _state != ConnectionState.Connecting)
+        {
+            _transport.Flush();
+        }
+
+        Terminate(reason, error, reset: false);
+    }
 
     void IConnectionLayerHost.RequestDelivery()
     {
@@ -46,6 +71,53 @@ public sealed partial class TcpConnection
         {
             _deliveryRequested = true;
             RequestEndOfCallback();
+        }
+    }
+
+    /// <summary>
+    /// Calls the layer. Every call goes through here: it marks the layer busy, so that nothing calls it again from
+    /// inside (a handler it delivers to may send, close or resume; those steps wait for the end of the callback), and
+    /// it turns an exception into a layer fault that ends only this connection. False when the layer threw.
+    /// </summary>
+    private bool CallLayer(LayerCall call, ReadOnlySpan<byte> data = default)
+    {
+        ConnectionLayer layer = _layer!;
+        bool wasBusy = _layerBusy;
+        _layerBusy = true;
+        try
+        {
+            switch (call)
+            {
+                case LayerCall.Start:
+                    layer.OnStart();
+                    break;
+                case LayerCall.Receive:
+                    layer.OnReceived(data);
+                    break;
+                case LayerCall.TransportEnd:
+                    layer.OnTransportEnd();
+                    break;
+                case LayerCall.DeliverPending:
+                    layer.DeliverPending();
+                    break;
+                case LayerCall.Write:
+                    layer.Write(data);
+                    break;
+                default:
+                    layer.OnShutdownOutput();
+                    break;
+            }
+
+            return true;
+        }
+        catch (Exception e)
+        {
+            LayerFault(e);
+            return false;
+        }
+        finally
+        {
+            _layerBusy = wasBusy;
         }
     }
 }

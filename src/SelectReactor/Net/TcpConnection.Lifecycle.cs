@@ -66,13 +66,8 @@ public sealed partial class TcpConnection
         }
 
         _state = ConnectionState.Handshaking;
-        try
+        if (!CallLayer(LayerCall.Start))
         {
-            _layer.OnStart();
-        }
-        catch (Exception e)
-        {
-            LayerFault(e);
             return;
         }
 
@@ -152,14 +147,15 @@ public sealed partial class TcpConnection
 
         if (_layer is not null && !_outputShut)
         {
-            _outputShut = true;
-            try
+            if (_layerBusy)
             {
-                _layer.OnShutdownOutput();
+                RequestEndOfCallback(); // never re-entrantly: the layer closes its side as the callback ends
+                return;
             }
-            catch (Exception e)
+
+            _outputShut = true;
+            if (!CallLayer(LayerCall.ShutdownOutput))
             {
-                LayerFault(e);
                 return;
             }
 

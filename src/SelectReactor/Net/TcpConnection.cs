@@ -68,6 +68,7 @@ public sealed partial class TcpConnection : IConnectionLayerHost, IEndOfCallback
     private bool _notified;
     private bool _endOfCallbackQueued;
     private bool _deliveryRequested;
+    private bool _layerBusy;
     private IDisposable? _closeTimer;
     private IDisposable? _idleTimer;
     private long _lastActivity;

@@ -171,6 +171,45 @@ public sealed class ConnectionLayerTests
         layerHeld.Should().Be(1000);
     }
 
+    [Fact]
+    public void Layer_HandlerSendsPastTheWatermarkThenClosesFromOnData_TheLayerIsNeverCalledReentrantly()
+    {
+        var events = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var closed = new TaskCompletionSource<ConnectionCloseReason>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handler = new DelegateHandler
+        {
+            Data = (c, data) =>
+            {
+                // Inside the layer's delivery: 20 KiB against a 4 KiB watermark, then Close.
+                for (int i = 0; i < 20; i++)
+                {
+                    c.Send(new byte[1024]);
+                }
+
+                c.Close();
+            },
+            Full = _ => events.Enqueue("full"),
+            Closed = (_, reason, _) => closed.TrySetResult(reason),
+        };
+        var options = new TcpServerOptions { Connection = { SendHighWatermark = 4096, SendLowWatermark = 1024 } };
+        options.Connection.LayerFactory = () => new XorLayer();
+        using var harness = new ServerHarness(() => handler, options);
+        using Socket client = harness.Connect();
+        var peer = new XorPeer(client);
+        peer.ReadServerHello();
+
+        peer.SendClientHello(andThen: "go");
+        string reply = peer.ReadRecords(20 * 1024);
+        bool endMarker = peer.ReadEndMarker();
+        peer.SendEndMarker();
+        client.Shutdown(SocketShutdown.Send);
+
+        reply.Should().Be(new string('\0', 20 * 1024));
+        endMarker.Should().BeTrue();
+        Wait.Result(closed.Task).Should().Be(ConnectionCloseReason.LocalClose, "no layer call was re-entrant (the layer would have thrown)");
+        events.Should().Contain("full", "plaintext the layer could not take yet counts against the watermark");
+    }
+
     private static ServerHarness LayeredServer(ConnectionHandler handler)
     {
         var options = new TcpServerOptions();
@@ -190,8 +229,11 @@ public sealed class ConnectionLayerTests
         private readonly Queue<byte> _plain = new();
         private bool _open;
         private bool _ended;
+        private bool _inCall;
 
         public long HoldOutput { get; set; }
+
+        public void Leave() => _inCall = false;
 
         public override bool HasPendingInput => _plain.Count > 0;
 
@@ -203,6 +245,7 @@ public sealed class ConnectionLayerTests
 
         public override void OnReceived(ReadOnlySpan<byte> data)
         {
+            using var call = Enter();
             _input.AddRange(data.ToArray()); // copied: the span is the reactor's buffer
             if (!_open)
             {
@@ -225,11 +268,12 @@ public sealed class ConnectionLayerTests
             }
 
             Decode();
-            DeliverPending();
+            DeliverWhilePossible();
         }
 
         public override void OnTransportEnd()
         {
+            using var call = Enter();
             if (!_ended)
             {
                 Host.Fail(ConnectionCloseReason.ConnectionReset, new IOException("The stream was truncated: FIN without the end marker."));
@@ -237,6 +281,12 @@ public sealed class ConnectionLayerTests
         }
 
         public override void DeliverPending()
+        {
+            using var call = Enter();
+            DeliverWhilePossible();
+        }
+
+        private void DeliverWhilePossible()
         {
             while (_plain.Count > 0 && Host.CanDeliver)
             {
@@ -258,6 +308,7 @@ public sealed class ConnectionLayerTests
 
         public override void Write(ReadOnlySpan<byte> data)
         {
+            using var call = Enter();
             while (!data.IsEmpty)
             {
                 int n = Math.Min(255, data.Length);
@@ -273,9 +324,25 @@ public sealed class ConnectionLayerTests
             }
         }
 
-        public override void OnShutdownOutput() => Host.WriteToTransport([0]);
+        public override void OnShutdownOutput()
+        {
+            using var call = Enter();
+            Host.WriteToTransport([0]);
+        }
 
         public override void OnClosed() => _input.Clear();
+
+        /// <summary>Fails loudly if the connection calls the layer from inside one of its own calls.</summary>
+        private Exit Enter()
+        {
+            if (_inCall)
+            {
+                throw new InvalidOperationException("The connection called its layer re-entrantly.");
+            }
+
+            _inCall = true;
+            return new Exit(this);
+        }
 
         private void Decode()
         {
@@ -307,6 +374,11 @@ public sealed class ConnectionLayerTests
                 _input.RemoveRange(0, length + 1);
             }
         }
+    }
+
+    private readonly struct Exit(XorLayer layer) : IDisposable
+    {
+        public void Dispose() => layer.Leave();
     }
 
     /// <summary>The client side of <see cref="XorLayer"/>'s format, on a blocking socket.</summary>

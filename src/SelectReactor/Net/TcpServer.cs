@@ -124,7 +124,7 @@ public sealed class TcpServer : IDisposable
     /// here and <see cref="LocalEndPoint"/> is set on return. Safe from any thread; only once.
     /// </summary>
     /// <exception cref="InvalidOperationException">Already started.</exception>
-    /// <exception cref="SocketException">The end point could not be bound (for example it is in use).</exception>
+    /// <exception cref="SocketException">The end point could not be bound (for example it is in use); the message names it.</exception>
     /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
     public void Start()
     {
@@ -154,6 +154,12 @@ public sealed class TcpServer : IDisposable
             _name = LocalEndPoint.ToString() ?? _name;
             _listener = listener;
             _listenerRegistration = _reactor.Register(listener, new ListenerEvents(this), Interest.Read);
+        }
+        catch (SocketException e)
+        {
+            // "Address already in use" alone does not say which address: name it, keeping the error code.
+            listener.Dispose();
+            throw new SocketException((int)e.SocketErrorCode, $"Cannot listen on {EndPoint}: {e.Message}");
         }
         catch
         {
@@ -200,8 +206,13 @@ public sealed class TcpServer : IDisposable
         _stopped = true;
         _backoffTimer?.Dispose();
         _listenerRegistration?.Dispose();
-        CloseListener();
-        NetLog.StoppedListening(_logger, _name, ConnectionCount);
+        if (_listener is not null)
+        {
+            // Only a server that listened stopped listening (Dispose after a failed Start says nothing).
+            CloseListener();
+            NetLog.StoppedListening(_logger, _name, ConnectionCount);
+        }
+
         foreach (Shard shard in _shards)
         {
             if (shard.Reactor.IsOnReactorThread)

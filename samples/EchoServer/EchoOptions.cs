@@ -58,6 +58,12 @@ internal sealed class EchoOptions
                 continue;
             }
 
+            if (!TakesValue(name))
+            {
+                error = $"unknown option: {name}";
+                return null;
+            }
+
             if (i + 1 >= args.Length)
             {
                 error = $"{name} needs a value";
@@ -92,11 +98,14 @@ internal sealed class EchoOptions
                     options.LogLevel = level;
                     break;
                 default:
-                    error = $"bad option or value: {name} {value}";
+                    error = $"bad value for {name}: {value}";
                     return null;
             }
         }
 
         return options;
     }
+
+    private static bool TakesValue(string name) =>
+        name is "--host" or "--port" or "--unix" or "--max-connections" or "--idle-timeout" or "--reactors" or "--log-level";
 }

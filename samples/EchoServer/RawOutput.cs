@@ -1,24 +1,32 @@
-using System;
 using System.IO;
 using System.Text;
-using Microsoft.Win32.SafeHandles;
 
 namespace EchoServer;
 
 /// <summary>
-/// Writers on descriptors 1 and 2 that bypass System.Console. Console's first write sets up terminal handling,
-/// which needs descriptors of its own; under a tight descriptor limit that alone can fail. (Encoding.Default is
-/// UTF-8 without a byte-order mark, and needs no extra assembly.)
+/// Writers on standard output and standard error, set up once at startup. They write through the console streams,
+/// which call <c>write(2)</c> at the descriptor's shared offset: a <c>FileStream</c> on descriptor 1 would write at a
+/// position of its own (pwrite) and, with <c>&gt; log 2&gt;&amp;1</c>, the logger's next line would land on top of ours.
+/// Each line goes out whole in one write, so lines from the two streams never mix.
 /// </summary>
 internal static class RawOutput
 {
-    public static TextWriter Out { get; } = Create(1);
+    public static TextWriter Out { get; } = Create(System.Console.OpenStandardOutput());
 
-    public static TextWriter Error { get; } = Create(2);
+    public static TextWriter Error { get; } = Create(System.Console.OpenStandardError());
 
-    private static TextWriter Create(int descriptor)
+    /// <summary>Touches both writers, so that whatever the console sets up happens now, while descriptors are free.</summary>
+    public static void Initialize()
     {
-        var stream = new FileStream(new SafeFileHandle(descriptor, ownsHandle: false), FileAccess.Write, bufferSize: 0);
-        return TextWriter.Synchronized(new StreamWriter(stream, Encoding.Default) { AutoFlush = true });
+        _ = Out;
+        _ = Error;
+    }
+
+    private static TextWriter Create(Stream stream)
+    {
+        // An empty write sets the console up now (terminal settings, when there is a terminal), not at the first
+        // line written, which could come when the process has run out of descriptors.
+        stream.Write([]);
+        return TextWriter.Synchronized(new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { AutoFlush = true });
     }
 }

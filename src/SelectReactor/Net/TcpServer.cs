@@ -17,7 +17,10 @@ namespace SelectReactor.Net;
 /// <remarks>
 /// Accepts in bounded batches per readiness; beyond <see cref="TcpServerOptions.MaxConnections"/> new sockets are
 /// accepted and closed at once. When accept runs out of descriptors or buffers, the listener is left alone for a
-/// back-off period (doubling up to a second) instead of spinning on it, and other connections keep working.
+/// back-off period (from <see cref="TcpServerOptions.InitialAcceptBackoff"/>, doubling up to
+/// <see cref="TcpServerOptions.MaxAcceptBackoff"/>) instead of spinning on it, and other connections keep working; a
+/// few descriptors are held in reserve and freed at that moment, so that the rest of the process (a signal handler's
+/// thread, a first-time assembly load) still finds some.
 /// <see cref="Start"/>, <see cref="Stop"/> and the counters are safe from any thread.
 /// </remarks>
 public sealed class TcpServer : IDisposable
@@ -132,6 +135,8 @@ public sealed class TcpServer : IDisposable
         {
             throw new InvalidOperationException("The server was already started.");
         }
+
+        DescriptorReserve.Start();
 
         Socket listener = EndPoint is UnixDomainSocketEndPoint unix
             ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
@@ -461,6 +466,7 @@ public sealed class TcpServer : IDisposable
     /// </summary>
     private void BackOff(SocketError error)
     {
+        DescriptorReserve.Release(); // first: logging the warning may itself need a descriptor
         Interlocked.Increment(ref _acceptBackoffCount);
         if (ReactorMetrics.AcceptBackoffs.Enabled)
         {
@@ -470,7 +476,7 @@ public sealed class TcpServer : IDisposable
         if (!_inBackoffEpisode)
         {
             _inBackoffEpisode = true;
-            NetLog.AcceptBackoff(_logger, _name, error, (int)_backoff.TotalMilliseconds);
+            NetLog.AcceptBackoff(_logger, _name, error, (int)_backoff.TotalMilliseconds, (int)_options.MaxAcceptBackoff.TotalMilliseconds);
         }
 
         _listenerRegistration!.Interest = Interest.None;
@@ -483,6 +489,12 @@ public sealed class TcpServer : IDisposable
     {
         if (!_stopped && _listenerRegistration is { IsActive: true } registration)
         {
+            if (!DescriptorReserve.TryRestore())
+            {
+                BackOff(SocketError.TooManyOpenSockets); // not enough room yet to accept and keep the reserve
+                return;
+            }
+
             registration.Interest = Interest.Read;
         }
     }

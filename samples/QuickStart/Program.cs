@@ -11,7 +11,7 @@ if (args.Length > 1 || !ushort.TryParse(args.FirstOrDefault() ?? "7008", NumberS
     return 2;
 }
 
-using var shutdown = new ShutdownSignal(); // from here on, Ctrl+C and SIGTERM ask for a graceful stop
+using var shutdown = new ShutdownSignal(TimeSpan.FromSeconds(3)); // from here, Ctrl+C and SIGTERM stop gracefully (3 s at most)
 using var reactor = new Reactor();
 using var server = new TcpServer(reactor, new IPEndPoint(IPAddress.Loopback, port), () => new UpperCaseHandler());
 try { server.Start(); }

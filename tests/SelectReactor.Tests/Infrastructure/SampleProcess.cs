@@ -16,7 +16,7 @@ internal sealed partial class SampleProcess : IDisposable
     private readonly ConcurrentQueue<string> _stderr = new();
     private readonly TaskCompletionSource<string> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private SampleProcess(string arguments, string? prefix, string dll, Action<SampleProcess, string>? onFirstLine = null)
+    private SampleProcess(string arguments, string? prefix, string dll, Action<SampleProcess, string>? onFirstLine = null, (string Name, string Value)? environment = null)
     {
         var start = new ProcessStartInfo
         {
@@ -29,6 +29,11 @@ internal sealed partial class SampleProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (environment is { } variable)
+        {
+            start.Environment[variable.Name] = variable.Value;
+        }
+
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) =>
         {
@@ -70,8 +75,16 @@ internal sealed partial class SampleProcess : IDisposable
     public static SampleProcess Start(string arguments, string? prefix = null) => new(arguments, prefix, SampleDll);
 
     /// <summary>Starts a sample by its project name under samples/; <paramref name="onFirstLine"/> runs as soon as its first line is read.</summary>
-    public static SampleProcess StartSample(string sample, string arguments, string? prefix = null, Action<SampleProcess, string>? onFirstLine = null) =>
-        new(arguments, prefix, FindSample(sample), onFirstLine);
+    public static SampleProcess StartSample(
+        string sample,
+        string arguments,
+        string? prefix = null,
+        Action<SampleProcess, string>? onFirstLine = null,
+        (string Name, string Value)? environment = null) =>
+        new(arguments, prefix, FindSample(sample), onFirstLine, environment);
+
+    /// <summary>Descriptors the process has open now, from /proc.</summary>
+    public int OpenDescriptors() => Directory.GetFileSystemEntries($"/proc/{_process.Id}/fd").Length;
 
     /// <summary>The path of a sample's built assembly.</summary>
     public static string Dll(string sample) => FindSample(sample);

@@ -43,13 +43,16 @@ public sealed class ReactorOptions
         {
             if (value != Timeout.InfiniteTimeSpan && (value <= TimeSpan.Zero || value > MaxTimeout))
             {
-                throw new ArgumentOutOfRangeException(nameof(value), value, "MaxSelectTimeout must be positive and at most ReactorOptions.MaxTimeout, or Timeout.InfiniteTimeSpan.");
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"MaxSelectTimeout must be positive and at most ReactorOptions.MaxTimeout ({MaxTimeout}), or Timeout.InfiniteTimeSpan; the default is 1 second.");
             }
 
             _maxSelectTimeout = value;
         }
     }
 
-    /// <summary>A name for the reactor, used in logs and as the name of threads it starts. Default <see langword="null"/>.</summary>
+    /// <summary>
+    /// A name for the reactor, used in its logs and metrics (and by <see cref="ReactorGroup"/> and the hosting package
+    /// to name the threads they start). Default <see langword="null"/>: "reactor".
+    /// </summary>
     public string? Name { get; set; }
 }

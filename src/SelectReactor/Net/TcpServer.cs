@@ -91,7 +91,7 @@ public sealed class TcpServer : IDisposable
         _shards = Array.ConvertAll(reactors, r => new Shard(r));
         EndPoint = endPoint;
         _handlerFactory = handlerFactory;
-        _options = options ?? new TcpServerOptions();
+        _options = (options ?? new TcpServerOptions()).Validated();
         _connectionOptions = _options.Connection.Validated();
         _logger = acceptReactor.CreateLogger("SelectReactor.Net.TcpServer");
         _connectionLogger = acceptReactor.CreateLogger("SelectReactor.Net.TcpConnection");

@@ -48,6 +48,14 @@ if (options.IdleTimeout is { } idle)
     serverOptions.Connection.IdleTimeout = idle;
 }
 
+if (options.HighWatermark is { } high)
+{
+    // The cap on queued output must stay above the watermark: at least 4 MiB (the default), or twice the mark.
+    serverOptions.Connection.MaxPendingSendBytes = Math.Max(4L * 1024 * 1024, 2 * high);
+    serverOptions.Connection.SendHighWatermark = high;
+    serverOptions.Connection.SendLowWatermark = high / 4;
+}
+
 using var server = new TcpServer(group, endPoint, () => EchoHandler.Instance, serverOptions);
 try
 {

@@ -12,6 +12,7 @@ public sealed class SampleCommandLineTests
     [InlineData("EchoServer", "--bogus")]
     [InlineData("EchoServer", "--port")]
     [InlineData("EchoServer", "--port 99999")]
+    [InlineData("EchoServer", "--high-watermark 10")]
     [InlineData("ChatServer", "--bogus")]
     [InlineData("ChatServer", "--max-line x")]
     [InlineData("QuickStart", "notaport")]

@@ -21,6 +21,8 @@ public sealed class SampleCommandLineTests
     [InlineData("RawEcho", "--bogus")]
     [InlineData("EchoClient", "--bogus")]
     [InlineData("EchoClient", "--conns 0")]
+    [InlineData("RedisServer", "--bogus")]
+    [InlineData("RedisServer", "--port x")]
     public void BadArguments_OneErrorLineThenUsage_Exit2(string sample, string arguments)
     {
         using SampleProcess process = SampleProcess.StartSample(sample, arguments);
@@ -54,6 +56,7 @@ public sealed class SampleCommandLineTests
     [InlineData("ChatServer", "--port {0}")]
     [InlineData("QuickStart", "{0}")]
     [InlineData("RawEcho", "{0}")]
+    [InlineData("RedisServer", "--port {0}")]
     public void PortInUse_OneErrorLineNamingTheEndPoint_Exit1(string sample, string arguments)
     {
         using Socket squatter = Loopback.Listen();

@@ -18,8 +18,9 @@ public sealed record ServerSample(string Name, string Arguments)
     public static readonly ServerSample Chat = new("ChatServer", "--port 0");
     public static readonly ServerSample QuickStart = new("QuickStart", "0");
     public static readonly ServerSample RawEcho = new("RawEcho", "0");
+    public static readonly ServerSample Redis = new("RedisServer", "--port 0");
 
-    public static ServerSample Get(string name) => new[] { Echo, Chat, QuickStart, RawEcho }.Single(s => s.Name == name);
+    public static ServerSample Get(string name) => new[] { Echo, Chat, QuickStart, RawEcho, Redis }.Single(s => s.Name == name);
 
     /// <summary>
     /// One client that talks to the sample until the server ends the stream, checking everything it gets back; it
@@ -30,6 +31,7 @@ public sealed record ServerSample(string Name, string Arguments)
     {
         "ChatServer" => LoadClient.Start(port, index, ChatExchanges),
         "QuickStart" => LoadClient.Start(port, index, UpperCaseExchanges),
+        "RedisServer" => LoadClient.Start(port, index, RedisExchanges),
         _ => LoadClient.Start(port, index, EchoExchanges),
     };
 
@@ -67,6 +69,30 @@ public sealed record ServerSample(string Name, string Arguments)
             }
 
             line.Should().Be($"CLIENT {client.Index} LINE {i}");
+            client.Exchanged();
+        }
+    }
+
+    private static void RedisExchanges(LoadClient client)
+    {
+        for (int i = 0; ; i++)
+        {
+            string text = $"client{client.Index}-{i}";
+            client.Socket.Send(Encoding.ASCII.GetBytes($"ECHO {text}\r\n"));
+            string? length = client.ReadLine();
+            if (length is null)
+            {
+                return;
+            }
+
+            length.Should().Be($"${text.Length}\r");
+            string? value = client.ReadLine();
+            if (value is null)
+            {
+                return; // the server ended the stream in the middle of the answer
+            }
+
+            value.Should().Be(text + "\r");
             client.Exchanged();
         }
     }

@@ -22,6 +22,7 @@ public sealed partial class SampleOutputTests
     [InlineData("ChatServer", ">> {out} 2>&1")]
     [InlineData("QuickStart", "> {out} 2>&1")]
     [InlineData("RawEcho", ">> {out} 2>&1")]
+    [InlineData("RedisServer", "> {out} 2>&1")]
     public void ReadyLineAndLogs_AllReachTheFile(string sample, string redirection)
     {
         ServerSample server = ServerSample.Get(sample);
@@ -59,7 +60,7 @@ public sealed partial class SampleOutputTests
                 lines[0].Should().Be("earlier line", "appending keeps what was there");
             }
 
-            if (sample is "EchoServer" or "ChatServer")
+            if (sample is "EchoServer" or "ChatServer" or "RedisServer")
             {
                 // Their loggers say when they listen and when they stop: both lines whole, next to the ready line.
                 lines.Should().Contain(l => l.Contains("Listening on 127.0.0.1:", StringComparison.Ordinal));

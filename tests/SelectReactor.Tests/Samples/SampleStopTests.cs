@@ -21,6 +21,7 @@ public sealed class SampleStopTests
     [InlineData("QuickStart", Signals.SIGINT)]
     [InlineData("RawEcho", Signals.SIGTERM)]
     [InlineData("RawEcho", Signals.SIGINT)]
+    [InlineData("RedisServer", Signals.SIGTERM)]
     public void Signal_UnderLoad_EveryClientGetsAnOrderlyEndWithItsDataIntact_AndTheProcessExits0Within5Seconds(string sample, int signal)
     {
         (int? exit, TimeSpan took, string[] outcomes, string stderr) = SampleStop.UnderLoad(ServerSample.Get(sample), signal, clients: 8);
@@ -35,6 +36,7 @@ public sealed class SampleStopTests
     [InlineData("ChatServer")]
     [InlineData("QuickStart")]
     [InlineData("RawEcho")]
+    [InlineData("RedisServer")]
     public void Sigterm_TheMomentTheReadyLineIsRead_StopsGracefully(string sample)
     {
         // Several at once, each signalled from the thread that reads its first line, as soon as it reads it.

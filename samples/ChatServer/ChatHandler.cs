@@ -118,7 +118,11 @@ internal sealed class ChatHandler(ChatRoom room, ChatOptions options, ILogger<Ch
         }
 
         _nick = nick;
-        ChatLog.Joined(logger, nick, connection.RemoteEndPoint?.ToString() ?? "?", room.Count);
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            // Describing the end point costs a string: only when the line is wanted.
+            ChatLog.Joined(logger, nick, connection.RemoteEndPoint?.ToString() ?? "?", room.Count);
+        }
     }
 
     private void Kick(TcpConnection connection, string error, string why)

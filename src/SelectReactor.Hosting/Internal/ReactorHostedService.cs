@@ -116,7 +116,8 @@ internal sealed class ReactorHostedService : IHostedService
     private async Task StopOnceAsync(bool fromReactorThread, CancellationToken cancellationToken)
     {
         IReadOnlyList<TcpServer> servers = _registry.Servers;
-        HostingLog.Stopping(_logger, Name, servers.Count, servers.Sum(s => s.ConnectionCount));
+        int connections = ConnectionCount(servers);
+        HostingLog.Stopping(_logger, Name, servers.Count, connections);
         foreach (TcpServer server in servers)
         {
             server.Stop();
@@ -130,7 +131,7 @@ internal sealed class ReactorHostedService : IHostedService
         {
             // Expected when the host's shutdown time runs out (or the token came cancelled): disposing the reactors
             // below resets the connections still closing.
-            HostingLog.ShutdownCut(_logger, Name, servers.Sum(s => s.ConnectionCount));
+            HostingLog.ShutdownCut(_logger, Name, ConnectionCount(servers));
         }
 
         if (_reactors.Group is { } group)
@@ -171,6 +172,17 @@ internal sealed class ReactorHostedService : IHostedService
         }
 
         HostingLog.Stopped(_logger, Name);
+    }
+
+    private static int ConnectionCount(IReadOnlyList<TcpServer> servers)
+    {
+        int count = 0;
+        foreach (TcpServer server in servers)
+        {
+            count += server.ConnectionCount;
+        }
+
+        return count;
     }
 
     private void DisposeGroup(ReactorGroup group)

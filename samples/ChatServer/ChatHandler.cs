@@ -120,8 +120,8 @@ internal sealed class ChatHandler(ChatRoom room, ChatOptions options, ILogger<Ch
         _nick = nick;
         if (logger.IsEnabled(LogLevel.Information))
         {
-            // Describing the end point costs a string: only when the line is wanted.
-            ChatLog.Joined(logger, nick, connection.RemoteEndPoint?.ToString() ?? "?", room.Count);
+            string remote = connection.RemoteEndPoint?.ToString() ?? "?"; // built only when logged (CA1873)
+            ChatLog.Joined(logger, nick, remote, room.Count);
         }
     }
 

@@ -35,6 +35,12 @@ public sealed class ReactorOptions
     /// to wait until a socket, a timer or a cross-thread call wakes the reactor. Sub-millisecond values are rounded
     /// up to a whole millisecond (the resolution <c>Socket.Select</c> honours).
     /// </summary>
+    /// <remarks>
+    /// It is also the period at which the reactor checks the sockets of registrations that watch nothing
+    /// (<see cref="Interest.None"/>), which are in no select list: one disposed behind the reactor's back is closed
+    /// with <see cref="CloseReason.DeadSocket"/> within one period (one second when the value is infinite). The check
+    /// runs only while such registrations exist.
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">The value is zero, negative (other than infinite) or above <see cref="MaxTimeout"/>.</exception>
     public TimeSpan MaxSelectTimeout
     {
@@ -51,8 +57,9 @@ public sealed class ReactorOptions
     }
 
     /// <summary>
-    /// A name for the reactor, used in its logs and metrics (and by <see cref="ReactorGroup"/> and the hosting package
-    /// to name the threads they start). Default <see langword="null"/>: "reactor".
+    /// A name for the reactor, in its log messages and as the <c>selectreactor.reactor.name</c> tag of its metrics.
+    /// Default <see langword="null"/>, which names it "reactor". A <see cref="Reactor"/> starts no thread; a
+    /// <see cref="ReactorGroup"/> names each of its reactors, and the thread running it, "<c>{Name}-{index}</c>".
     /// </summary>
     public string? Name { get; set; }
 }

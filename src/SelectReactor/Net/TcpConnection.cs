@@ -336,7 +336,12 @@ public sealed class TcpConnection
 
         if (_sendQueue.Length > 0 || !_finSent)
         {
-            NetLog.CloseTimedOut(_logger, Describe(), _sendQueue.Length);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                string connection = Describe(); // built only when logged (CA1873)
+                NetLog.CloseTimedOut(_logger, connection, _sendQueue.Length);
+            }
+
             CloseNow(ConnectionCloseReason.CloseTimeout, null, reset: true);
         }
         else
@@ -561,7 +566,12 @@ public sealed class TcpConnection
         var exception = new SocketException((int)error);
         if (error is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown)
         {
-            NetLog.ConnectionReset(_logger, Describe(), error);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                string connection = Describe(); // built only when logged (CA1873)
+                NetLog.ConnectionReset(_logger, connection, error);
+            }
+
             CloseNow(ConnectionCloseReason.ConnectionReset, exception, reset: false);
         }
         else
@@ -748,7 +758,12 @@ public sealed class TcpConnection
         TimeSpan idleFor = _reactor.TimeProvider.GetElapsedTime(_lastActivity);
         if (idleFor >= _options.IdleTimeout)
         {
-            NetLog.IdleTimeout(_logger, Describe(), idleFor);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                string connection = Describe(); // built only when logged (CA1873)
+                NetLog.IdleTimeout(_logger, connection, idleFor);
+            }
+
             if (_state is ConnectionState.Closing)
             {
                 return;

@@ -229,7 +229,9 @@ internal sealed class ConnectAttempt(TcpConnection connection, EndPoint remote, 
         _timeout?.Dispose();
         if (logger.IsEnabled(LogLevel.Debug))
         {
-            NetLog.ConnectFailed(logger, remote.ToString() ?? "?", $"{reason}: {error.Message}");
+            string target = remote.ToString() ?? "?"; // built only when logged (CA1873)
+            string why = $"{reason}: {error.Message}";
+            NetLog.ConnectFailed(logger, target, why);
         }
 
         connection.FailConnect(reason, error);

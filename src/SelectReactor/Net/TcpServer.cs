@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
-using System.IO;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -36,6 +35,7 @@ public sealed class TcpServer : IDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action _resumeAccepting;
     private Socket? _listener;
+    private UnixSocketFile? _socketFile;
     private Registration? _listenerRegistration;
     private IDisposable? _backoffTimer;
     private TimeSpan _backoff;
@@ -154,15 +154,17 @@ public sealed class TcpServer : IDisposable
             }
 
             listener.Bind(EndPoint);
+            _socketFile = EndPoint is UnixDomainSocketEndPoint bound ? UnixSocketFile.Created(bound) : null;
             listener.Listen(_options.Backlog);
             LocalEndPoint = listener.LocalEndPoint ?? EndPoint;
             _name = LocalEndPoint.ToString() ?? _name;
             _listener = listener;
             _listenerRegistration = _reactor.Register(listener, new ListenerEvents(this), Interest.Read);
         }
-        catch (SocketException e)
+        catch (SocketException e) when (!e.Message.StartsWith("Cannot listen on", StringComparison.Ordinal))
         {
-            // "Address already in use" alone does not say which address: name it, keeping the error code.
+            // "Address already in use" alone does not say which address: name it, keeping the error code. (The Unix
+            // socket path checks name it already.)
             listener.Dispose();
             throw new SocketException((int)e.SocketErrorCode, $"Cannot listen on {EndPoint}: {e.Message}");
         }
@@ -250,21 +252,14 @@ public sealed class TcpServer : IDisposable
 
     private void CloseListener()
     {
-        _listener?.Dispose();
-        if (EndPoint is UnixDomainSocketEndPoint unix && IsFilePath(unix))
+        if (_listener is not null && _socketFile is not null)
         {
-            try
-            {
-                File.Delete(unix.ToString());
-            }
-            catch (IOException)
-            {
-                // Best effort: the file may already be gone.
-            }
-            catch (UnauthorizedAccessException)
-            {
-                // Best effort: someone else owns it now.
-            }
+            // Removes the socket file only if it is still the one this server's bind created.
+            _socketFile.CloseListener(_listener);
+        }
+        else
+        {
+            _listener?.Dispose();
         }
     }
 
@@ -342,7 +337,8 @@ public sealed class TcpServer : IDisposable
 
             if (_logger.IsEnabled(LogLevel.Debug))
             {
-                NetLog.ConnectionRejected(_logger, SocketDescription.Endpoint(socket, local: false), ConnectionCount);
+                string peer = SocketDescription.Endpoint(socket, local: false); // built only when logged (CA1873)
+                NetLog.ConnectionRejected(_logger, peer, ConnectionCount);
             }
 
             socket.Dispose();
@@ -516,41 +512,12 @@ public sealed class TcpServer : IDisposable
         StopOnReactor();
     }
 
-    private static bool IsFilePath(UnixDomainSocketEndPoint endPoint)
-    {
-        string path = endPoint.ToString();
-        return path.Length > 0 && path[0] != '\0' && path[0] != '@';
-    }
-
-    /// <summary>Removes a socket file left behind by a process that died, but never one a live server still uses.</summary>
-    private static void RemoveStaleSocketFile(UnixDomainSocketEndPoint endPoint)
-    {
-        if (!IsFilePath(endPoint) || !File.Exists(endPoint.ToString()))
-        {
-            return;
-        }
-
-        bool inUse;
-        using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
-        {
-            try
-            {
-                probe.Connect(endPoint);
-                inUse = true;
-            }
-            catch (SocketException)
-            {
-                inUse = false; // expected for a stale file: nobody is listening
-            }
-        }
-
-        if (inUse)
-        {
-            throw new SocketException((int)SocketError.AddressAlreadyInUse);
-        }
-
-        File.Delete(endPoint.ToString());
-    }
+    /// <summary>
+    /// Makes way for binding a Unix socket path: removes a socket file left behind by a process that died, but refuses
+    /// (with AddressAlreadyInUse, naming the path and what is there) a live server's socket, a regular file, a
+    /// directory or a symbolic link, and leaves them untouched.
+    /// </summary>
+    private static void RemoveStaleSocketFile(UnixDomainSocketEndPoint endPoint) => UnixSocketFile.RemoveIfStale(endPoint);
 
     /// <summary>An accepted socket on its way to another reactor: started there, or closed if that reactor is disposed first.</summary>
     private sealed class Handoff(TcpServer server, Shard shard, Socket socket) : IReactorWork

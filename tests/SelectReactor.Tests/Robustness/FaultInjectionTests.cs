@@ -20,12 +20,14 @@ public sealed class FaultInjectionTests
         var handler = new TestEchoHandler();
         using var harness = new ServerHarness(() => handler);
         int calls = 0;
+        int spurious = 0;
         harness.Reactor.SelectImplementation = (read, write, error, micros) =>
         {
             // Every other select claims that everything is ready: receives say WouldBlock, accepts throw
             // WouldBlock, writes find nothing queued, the wake-up socket has nothing to drain.
             if (Interlocked.Increment(ref calls) % 2 == 0 && micros != 0)
             {
+                Interlocked.Increment(ref spurious);
                 return;
             }
 
@@ -43,7 +45,9 @@ public sealed class FaultInjectionTests
             Wait.Result(reader).Should().Equal(payload);
         });
 
-        calls.Should().BeGreaterThan(10);
+        // What matters is that spurious ticks happened; how many selects the transfer takes depends on the machine
+        // (on a fast one loopback's buffers swallow it in under ten).
+        spurious.Should().BeGreaterThan(0);
         Wait.Until(() => handler.Closes.Count == 8, "every connection closed");
         handler.Closes.Should().OnlyContain(c => c.Reason == ConnectionCloseReason.RemoteClose);
         harness.Running.LoopError.Should().BeNull();

@@ -4,7 +4,7 @@ using System.IO;
 using System.Threading;
 using Microsoft.Win32.SafeHandles;
 
-namespace SelectReactor.Net;
+namespace SelectReactor;
 
 /// <summary>
 /// A few descriptors held open on /dev/null while servers accept, and let go the moment accept runs out of them, so

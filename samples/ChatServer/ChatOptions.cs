@@ -45,6 +45,12 @@ internal sealed class ChatOptions
                 continue;
             }
 
+            if (name is not ("--host" or "--port" or "--max-line" or "--max-pending" or "--log-level"))
+            {
+                error = $"unknown option: {name}";
+                return null;
+            }
+
             if (i + 1 >= args.Length)
             {
                 error = $"{name} needs a value";
@@ -70,7 +76,7 @@ internal sealed class ChatOptions
                     options.LogLevel = level;
                     break;
                 default:
-                    error = $"bad option or value: {name} {value}";
+                    error = $"bad value for {name}: {value}";
                     return null;
             }
         }

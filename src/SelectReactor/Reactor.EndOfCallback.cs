@@ -11,6 +11,9 @@ public sealed partial class Reactor
     private EndOfCallbackWork[] _endOfCallback = new EndOfCallbackWork[16];
     private int _endOfCallbackCount;
 
+    /// <summary>What the connections on this reactor share between callbacks: a spare send segment, the gather list.</summary>
+    internal SendScratch SendScratch { get; } = new();
+
     /// <summary>
     /// Runs <paramref name="work"/> once the current callback returns. Reactor thread only. The caller keeps its own
     /// flag so that it asks once per callback; asking again from inside <see cref="IEndOfCallback.OnEndOfCallback"/>

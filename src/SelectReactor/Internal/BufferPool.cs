@@ -29,43 +29,36 @@ internal static class BufferPool
     /// <summary>Arrays rented and not yet returned, process-wide. Always 0 unless <see cref="IsCounting"/>.</summary>
     public static long Outstanding => Volatile.Read(ref _outstanding);
 
-    /// <summary>The size of a send segment, the array rented and returned once per reply on a busy connection.</summary>
+    /// <summary>The size of a send segment.</summary>
     public const int SegmentSize = 16 * 1024;
-
-    // One segment kept per thread in front of the shared pool: a reactor thread that sends a reply per callback takes
-    // and gives back the same array every time, for a thread-static read instead of the pool's bucket lookup.
-    [ThreadStatic]
-    private static byte[]? t_segment;
 
     public static byte[] Rent(int minimumLength)
     {
-        if (Counting)
-        {
-            Interlocked.Increment(ref _outstanding);
-        }
-
-        if (minimumLength <= SegmentSize && t_segment is { } segment)
-        {
-            t_segment = null;
-            return segment;
-        }
-
+        CountRented();
         return ArrayPool<byte>.Shared.Rent(minimumLength);
     }
 
     public static void Return(byte[] array)
     {
+        CountReturned();
+        ArrayPool<byte>.Shared.Return(array);
+    }
+
+    /// <summary>Counts an array as rented, for a cache in front of the pool (<see cref="SendScratch"/>) that hands one out.</summary>
+    public static void CountRented()
+    {
+        if (Counting)
+        {
+            Interlocked.Increment(ref _outstanding);
+        }
+    }
+
+    /// <summary>Counts an array as returned, for a cache in front of the pool that keeps it.</summary>
+    public static void CountReturned()
+    {
         if (Counting)
         {
             Interlocked.Decrement(ref _outstanding);
         }
-
-        if (array.Length == SegmentSize && t_segment is null)
-        {
-            t_segment = array; // back in the pool, as far as anyone counting is concerned
-            return;
-        }
-
-        ArrayPool<byte>.Shared.Return(array);
     }
 }

@@ -14,11 +14,16 @@ internal sealed class SendQueue
 {
     internal const int SegmentSize = BufferPool.SegmentSize;
 
+    private readonly SendScratch? _scratch;
+
     // Allocated on first use: most connections (request/response, echo) never keep anything queued. Its length is
     // always a power of two (4, then doubling), so indexes wrap with a mask rather than a division.
     private Segment[] _ring = [];
     private int _head;
     private int _count;
+
+    /// <summary>A queue whose segments come from <paramref name="scratch"/>'s spare first (the reactor's), else the pool.</summary>
+    public SendQueue(SendScratch? scratch = null) => _scratch = scratch;
 
     /// <summary>Bytes queued.</summary>
     public long Length { get; private set; }
@@ -174,7 +179,7 @@ internal sealed class SendQueue
         }
 
         // Bigger than a segment only when asked for in one piece (the pool rounds up to a power of two).
-        byte[] array = BufferPool.Rent(Math.Max(SegmentSize, need));
+        byte[] array = _scratch is null ? BufferPool.Rent(Math.Max(SegmentSize, need)) : _scratch.Rent(need);
         _ring[(_head + _count) & (_ring.Length - 1)] = new Segment(array, 0, 0);
         _count++;
         start = 0;
@@ -184,7 +189,15 @@ internal sealed class SendQueue
     private void ReleaseHead()
     {
         ref Segment head = ref _ring[_head];
-        BufferPool.Return(head.Array);
+        if (_scratch is null)
+        {
+            BufferPool.Return(head.Array);
+        }
+        else
+        {
+            _scratch.Return(head.Array);
+        }
+
         head = default;
         _head = (_head + 1) & (_ring.Length - 1);
         _count--;

@@ -19,10 +19,7 @@ internal sealed class SocketTransport : IEventHandler, IBufferWriter<byte>
     /// The most buffers one gathered send takes: Linux's UIO_FASTIOV, below which the runtime's
     /// <c>Socket.Send(IList&lt;ArraySegment&lt;byte&gt;&gt;)</c> pins and describes them on the stack (no allocation).
     /// </summary>
-    private const int MaxGather = 8;
-
-    [ThreadStatic]
-    private static List<ArraySegment<byte>>? t_gather;
+    private const int MaxGather = SendScratch.MaxGather;
 
     private readonly TcpConnection _connection;
     private readonly Reactor _reactor;
@@ -36,10 +33,11 @@ internal sealed class SocketTransport : IEventHandler, IBufferWriter<byte>
         _connection = connection;
         _reactor = reactor;
         _socket = socket;
+        Queue = new SendQueue(reactor.SendScratch);
     }
 
     /// <summary>Bytes waiting for the socket, in order. Plain connections write here directly; a layer writes its output here.</summary>
-    public SendQueue Queue { get; } = new();
+    public SendQueue Queue { get; }
 
     /// <summary>
     /// <see langword="true"/> once a send found the socket's buffer full: the queue waits for writability rather than
@@ -112,7 +110,7 @@ internal sealed class SocketTransport : IEventHandler, IBufferWriter<byte>
             }
             else
             {
-                List<ArraySegment<byte>> gather = t_gather ??= new List<ArraySegment<byte>>(MaxGather);
+                List<ArraySegment<byte>> gather = _reactor.SendScratch.Gather;
                 attempted = queue.FillGather(gather, MaxGather);
                 sent = _socket!.Send(gather, SocketFlags.None, out error);
                 gather.Clear(); // drop the references to pooled arrays
@@ -331,42 +329,47 @@ internal sealed class SocketTransport : IEventHandler, IBufferWriter<byte>
         TcpConnectionOptions options = _connection.Options;
         int size = options.ReceiveBufferSize;
         Span<byte> buffer = _reactor.ReceiveBuffer(size).AsSpan(0, size);
-        for (int reads = 0; reads < options.MaxReadsPerReadiness; reads++)
+        _connection.OnTransportReadStart();
+        try
         {
-            int n = _socket!.Receive(buffer, SocketFlags.None, out SocketError error);
-            if (error != SocketError.Success)
+            for (int reads = 0; reads < options.MaxReadsPerReadiness; reads++)
             {
-                if (error != SocketError.WouldBlock)
+                int n = _socket!.Receive(buffer, SocketFlags.None, out SocketError error);
+                if (error != SocketError.Success)
                 {
-                    _connection.OnTransportError(error);
-                    return;
+                    if (error != SocketError.WouldBlock)
+                    {
+                        _connection.OnTransportError(error);
+                    }
+
+                    break;
                 }
 
-                break;
-            }
+                if (n == 0)
+                {
+                    InputEnded = true;
+                    _connection.OnTransportEnd();
+                    break;
+                }
 
-            if (n == 0)
-            {
-                InputEnded = true;
-                _connection.OnTransportEnd();
-                break;
-            }
+                if (ReactorMetrics.BytesReceived.Enabled)
+                {
+                    ReactorMetrics.BytesReceived.Add(n, _reactor.MetricTag);
+                }
 
-            if (ReactorMetrics.BytesReceived.Enabled)
-            {
-                ReactorMetrics.BytesReceived.Add(n, _reactor.MetricTag);
-            }
-
-            _connection.OnTransportData(buffer[..n]);
-            if (!_connection.WantsTransportInput || n < size)
-            {
-                // Paused, full, or ended; or a short read, which almost always means the socket is drained: skip the
-                // read that would say WouldBlock.
-                break;
+                _connection.OnTransportData(buffer[..n]);
+                if (!_connection.WantsTransportInput || n < size)
+                {
+                    // Paused, full, or ended; or a short read, which almost always means the socket is drained: skip
+                    // the read that would say WouldBlock.
+                    break;
+                }
             }
         }
-
-        _connection.OnTransportReadDone();
+        finally
+        {
+            _connection.OnTransportReadDone();
+        }
     }
 
     private void CompleteConnect()

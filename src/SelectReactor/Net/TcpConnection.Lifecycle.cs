@@ -274,6 +274,12 @@ public sealed partial class TcpConnection
             _output.Clear();
         }
 
+        if (_staged > 0)
+        {
+            _staged = 0;
+            _reactor.SendScratch.ReleaseStaging();
+        }
+
         bool reported = _transport.Close(reset);
         Account();
         if (!reported)

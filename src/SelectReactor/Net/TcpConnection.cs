@@ -69,6 +69,12 @@ public sealed partial class TcpConnection : IConnectionLayerHost, IEndOfCallback
     private bool _endOfCallbackQueued;
     private bool _deliveryRequested;
     private bool _layerBusy;
+    private bool _inOwnRead;
+    private bool _ownReadWork;
+
+    // Bytes of this (plain) connection's output in the reactor's staging area, which it owns while this is positive.
+    // They come before anything in _output, which is empty while they are staged.
+    private int _staged;
     private IDisposable? _closeTimer;
     private IDisposable? _idleTimer;
     private long _lastActivity;
@@ -90,7 +96,7 @@ public sealed partial class TcpConnection : IConnectionLayerHost, IEndOfCallback
         OnClosedInternal = onClosed;
         _transport = new SocketTransport(this, reactor, socket);
         _layer = layer;
-        _output = layer is null ? _transport.Queue : new SendQueue();
+        _output = layer is null ? _transport.Queue : new SendQueue(reactor.SendScratch);
         layer?.Attach(this);
         _onCloseTimer = OnCloseTimer;
         if (options.IdleTimeout != System.Threading.Timeout.InfiniteTimeSpan)
@@ -125,7 +131,7 @@ public sealed partial class TcpConnection : IConnectionLayerHost, IEndOfCallback
     /// those gathered during the current callback as well as those waiting for the socket (and, under a layer such
     /// as TLS, everything it holds on the way out).
     /// </summary>
-    public long PendingSendBytes => _layer is null ? _output.Length : _output.Length + _transport.Queue.Length + _layer.PendingOutputBytes;
+    public long PendingSendBytes => _layer is null ? _output.Length + _staged : _output.Length + _transport.Queue.Length + _layer.PendingOutputBytes;
 
     /// <summary><see langword="true"/> while pending output is above the high watermark and reading is paused for it.</summary>
     public bool IsSendBufferFull => _backpressured;
@@ -235,12 +241,12 @@ public sealed partial class TcpConnection : IConnectionLayerHost, IEndOfCallback
         {
             // Large: after what was gathered before it, straight from the caller's memory. Gathering it would save
             // nothing and cost a copy.
-            if (_output.Length > 0 && _transport.Flush() < 0)
+            if (PendingSendBytes > 0 && !Flush(socketWritable: false))
             {
                 return false;
             }
 
-            if (_output.Length == 0)
+            if (PendingSendBytes == 0 && !_transport.WriteBlocked)
             {
                 int sent = _transport.SendDirect(data);
                 if (sent < 0)
@@ -263,7 +269,11 @@ public sealed partial class TcpConnection : IConnectionLayerHost, IEndOfCallback
             return false;
         }
 
-        _output.Append(data);
+        if (!TryStage(data))
+        {
+            _output.Append(data);
+        }
+
         AfterWrite();
         return true;
     }

@@ -279,4 +279,69 @@ public sealed class BatchedOutputTests
         sendAccepted.Should().BeFalse();
         pending.Should().Be(0);
     }
+
+    [Fact]
+    public void TwoConnectionsWrittenInOneCallback_InterleavedSendsAndOutput_EachGetsItsBytesInOrder()
+    {
+        var connections = new System.Collections.Concurrent.ConcurrentQueue<TcpConnection>();
+        var handler = new DelegateHandler { Connected = connections.Enqueue };
+        using var harness = new ServerHarness(() => handler);
+        using Socket first = harness.Connect();
+        using Socket second = harness.Connect();
+        Wait.Until(() => connections.Count == 2, "both connections are open");
+        TcpConnection[] server = connections.ToArray();
+
+        harness.Reactor.Post(() =>
+        {
+            // The first connection to write takes the reactor's staging area; the other queues; then a writer call
+            // and more sends on both, all in one callback.
+            for (int i = 0; i < 3; i++)
+            {
+                server[0].Send(Encoding.ASCII.GetBytes($"a{i};"));
+                server[1].Send(Encoding.ASCII.GetBytes($"b{i};"));
+            }
+
+            foreach (TcpConnection c in server)
+            {
+                Span<byte> span = c.Output.GetSpan(3);
+                "w;"u8.CopyTo(span);
+                c.Output.Advance(2);
+                c.Send("z"u8);
+            }
+        });
+
+        Encoding.ASCII.GetString(SocketIo.ReceiveExactly(first, 12)).Should().Be("a0;a1;a2;w;z");
+        Encoding.ASCII.GetString(SocketIo.ReceiveExactly(second, 12)).Should().Be("b0;b1;b2;w;z");
+        harness.Running.Invoke(() => harness.Reactor.SendScratch.StagingOwner).Should().BeNull("the staging area is never held past the callback");
+    }
+
+    [Fact]
+    public void SendThenAbortInOneCallback_TheStagingAreaIsFreedForOthers()
+    {
+        var handler = new DelegateHandler
+        {
+            Data = (c, data) =>
+            {
+                if (data[0] == (byte)'!')
+                {
+                    c.Send("dropped"u8);
+                    c.Abort();
+                    return;
+                }
+
+                c.Send(data);
+            },
+        };
+        using var harness = new ServerHarness(() => handler);
+        using Socket aborted = harness.Connect();
+        using Socket other = harness.Connect();
+
+        aborted.Send("!"u8.ToArray());
+        Wait.Until(() => handler.Reasons.Count == 1, "the connection was aborted");
+        object? owner = harness.Running.Invoke(() => harness.Reactor.SendScratch.StagingOwner);
+        other.Send("fine"u8.ToArray());
+
+        owner.Should().BeNull();
+        Encoding.ASCII.GetString(SocketIo.ReceiveExactly(other, 4)).Should().Be("fine");
+    }
 }

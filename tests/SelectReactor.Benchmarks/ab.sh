@@ -5,7 +5,8 @@
 #
 # DIR_A and DIR_B each hold a built EchoServer.dll (dotnet build samples/EchoServer -c Release -o DIR); or give whole
 # commands with --a-cmd/--b-cmd (for example "dotnet DIR/ConnectionProbe.dll echo" with --a-args/--b-args, to compare
-# settings on one build). The server gets "--port 0 --max-connections 20000" and its args appended. Each run
+# settings on one build). The server gets "--port 0 --max-connections 20000" and its args appended; --echoload-args
+# adds to every echoload command (for example "--window 1048576" so a stream can outrun the watermark). Each run
 # starts a fresh server pinned to core 0 (taskset -c 0) and echoload pinned to core 1, with --verify; the order of
 # A and B swaps every round. Reported per load: the median over the rounds of msgs/s (ping-pong) or MiB/s (stream),
 # server CPU seconds per million messages, peak RSS, and B/A. Every wait is bounded; everything started is stopped.
@@ -14,6 +15,7 @@ set -euo pipefail
 a="" b="" rounds=5 duration=5 warmup=1
 configs="pp1,pp50,pp1000,stream10"
 server_args=""
+load_args=""
 echoload="${ECHOLOAD:-}"
 while [ "$#" -gt 0 ]; do
   case "$1" in
@@ -28,6 +30,7 @@ while [ "$#" -gt 0 ]; do
     --a-args) a_args="$2"; shift 2 ;;
     --b-args) b_args="$2"; shift 2 ;;
     --echoload) echoload="$2"; shift 2 ;;
+    --echoload-args) load_args="$2"; shift 2 ;;
     -h|--help) sed -n 2,11p "$0"; exit 0 ;;
     *) echo "ab.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -66,7 +69,7 @@ run() {
   ticks0="$(cpu_ticks "$server_pid")"
   user0="$(user_ticks "$server_pid")"
   out="$(taskset -c 1 "$echoload" --port "$port" --mode "$mode" --size "$size" --conns "$conns" \
-    --duration "$duration" --warmup "$warmup" --verify --connect-rate 5000 --quiet 2>&1 | grep RESULT || true)"
+    --duration "$duration" --warmup "$warmup" --verify --connect-rate 5000 --quiet $load_args 2>&1 | grep RESULT || true)"
   ticks1="$(cpu_ticks "$server_pid")"
   user1="$(user_ticks "$server_pid")"
   rss="$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")"

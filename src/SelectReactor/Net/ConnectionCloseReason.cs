@@ -41,4 +41,16 @@ public enum ConnectionCloseReason
 
     /// <summary>The socket died behind the connection's back (disposed by other code) and the reactor evicted it.</summary>
     DeadSocket,
+
+    /// <summary>
+    /// A frame was longer than the parsing handler's maximum (<see cref="ParsingConnectionHandler.MaxBufferedBytes"/>,
+    /// or the decoder's limit): the connection stopped parsing and closed gracefully, sending what was queued.
+    /// </summary>
+    FrameTooLarge,
+
+    /// <summary>
+    /// The peer broke the protocol (a malformed frame, or <see cref="ParsingConnectionHandler.CloseForProtocolError"/>):
+    /// the connection stopped parsing and closed gracefully, sending what was queued (an error reply, say).
+    /// </summary>
+    ProtocolError,
 }

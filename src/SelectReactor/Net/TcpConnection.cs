@@ -319,7 +319,7 @@ public sealed partial class TcpConnection : IConnectionLayerHost, IEndOfCallback
     public override string ToString() => $"TcpConnection({Describe()}, {_state})";
 
     /// <summary>Closes gracefully, as <see cref="Close"/> does, but reports <paramref name="reason"/> (the parsing handlers' hook).</summary>
-    internal void CloseFor(ConnectionCloseReason reason) => BeginClose(reason);
+    internal void CloseFor(ConnectionCloseReason reason) => BeginClose(ConnectionState.Closing, reason);
 
     /// <summary>Ends the connection as a throwing callback would (the parsing handlers' hook for work that failed later).</summary>
     internal void Fault(Exception error) => HandlerFault(error);

@@ -1,5 +1,7 @@
 using System;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Threading;
 
 namespace SelectReactor.Net;
 
@@ -11,6 +13,7 @@ public sealed class TcpServerOptions
     private int _acceptBatch = 64;
     private long _maxPendingSendBytesTotal = 256L * 1024 * 1024;
     private TcpConnectionOptions _connection = new();
+    private TimeSpan _tlsHandshakeTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// The listen backlog: connections the kernel completes before they are accepted. Default 4,096 (the kernel caps
@@ -95,5 +98,53 @@ public sealed class TcpServerOptions
     {
         get => _connection;
         set => _connection = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>
+    /// Serves TLS on every accepted connection with these options, or <see langword="null"/> (default) for plain TCP.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// .NET's own options: a <see cref="SslServerAuthenticationOptions.ServerCertificate"/> (with its private key) or
+    /// <see cref="SslServerAuthenticationOptions.ServerCertificateContext"/>, or a
+    /// <see cref="SslServerAuthenticationOptions.ServerCertificateSelectionCallback"/> that picks one by the SNI host
+    /// name; <see cref="SslServerAuthenticationOptions.ApplicationProtocols"/> for ALPN;
+    /// <see cref="SslServerAuthenticationOptions.ClientCertificateRequired"/> and
+    /// <see cref="SslServerAuthenticationOptions.RemoteCertificateValidationCallback"/> for client certificates;
+    /// <see cref="SslServerAuthenticationOptions.EnabledSslProtocols"/> (the system's default when none). Handlers
+    /// see plaintext only; <see cref="ConnectionHandler.OnConnected"/> runs once the handshake is done, and
+    /// <see cref="TcpConnection.Tls"/> says what it agreed on. A handshake that fails or takes longer than
+    /// <see cref="TlsHandshakeTimeout"/> closes that connection with
+    /// <see cref="ConnectionCloseReason.TlsHandshakeFailed"/> (logged at Debug, event 240/241).
+    /// </para>
+    /// <para>
+    /// Read when the server is constructed, into a copy: the object is never changed, and changing it later has no
+    /// effect. The copy refuses client-initiated renegotiation (<see cref="SslServerAuthenticationOptions.AllowRenegotiation"/>
+    /// is ignored: renegotiation would let a client make the server do a handshake's work at will), and a plain
+    /// <see cref="SslServerAuthenticationOptions.ServerCertificate"/> is turned into a certificate context once, so
+    /// that handshakes do not rebuild its chain. Selection callbacks run on the reactor thread: keep them quick.
+    /// </para>
+    /// </remarks>
+    public SslServerAuthenticationOptions? Tls { get; set; }
+
+    /// <summary>
+    /// How long a TLS handshake may take, from accept to done, before the connection is closed with
+    /// <see cref="ConnectionCloseReason.TlsHandshakeFailed"/> and a <see cref="TimeoutException"/>. Default 10 seconds.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> means no limit, which lets a client that sends half a handshake hold a
+    /// connection forever. Only used with <see cref="Tls"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Zero or negative (other than infinite).</exception>
+    public TimeSpan TlsHandshakeTimeout
+    {
+        get => _tlsHandshakeTimeout;
+        set
+        {
+            if (value != Timeout.InfiniteTimeSpan && value <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "TlsHandshakeTimeout must be positive or Timeout.InfiniteTimeSpan.");
+            }
+
+            _tlsHandshakeTimeout = value;
+        }
     }
 }

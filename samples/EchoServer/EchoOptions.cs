@@ -16,6 +16,9 @@ internal sealed class EchoOptions
           --idle-timeout SECONDS   close connections idle this long (default: never)
           --reactors N|auto        reactor threads to spread connections over (default 1; auto = one per core)
           --udp                    also echo UDP datagrams on the same port
+          --tls-cert FILE          serve TLS with this certificate: PEM (key in the same file or --tls-key) or
+                                   PKCS#12 (.pfx/.p12, no password)
+          --tls-key FILE           the PEM private key of --tls-cert
           --log-level LEVEL        Trace, Debug, Information, Warning, Error, Critical or None (default Information)
           --help                   show this text
         """;
@@ -33,6 +36,10 @@ internal sealed class EchoOptions
     public int Reactors { get; private set; } = 1;
 
     public bool Udp { get; private set; }
+
+    public string? TlsCertificate { get; private set; }
+
+    public string? TlsKey { get; private set; }
 
     public LogLevel LogLevel { get; private set; } = LogLevel.Information;
 
@@ -91,10 +98,22 @@ internal sealed class EchoOptions
                 case "--log-level" when Enum.TryParse(value, ignoreCase: true, out LogLevel level) && Enum.IsDefined(level) && !int.TryParse(value, out _):
                     options.LogLevel = level;
                     break;
+                case "--tls-cert" when value.Length > 0:
+                    options.TlsCertificate = value;
+                    break;
+                case "--tls-key" when value.Length > 0:
+                    options.TlsKey = value;
+                    break;
                 default:
                     error = $"bad option or value: {name} {value}";
                     return null;
             }
+        }
+
+        if (options.TlsKey is not null && options.TlsCertificate is null)
+        {
+            error = "--tls-key needs --tls-cert";
+            return null;
         }
 
         return options;

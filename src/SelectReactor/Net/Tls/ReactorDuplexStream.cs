@@ -26,11 +26,13 @@ namespace SelectReactor.Net;
 /// connection flushes at the end of the callback. <b>Flush</b> does nothing for the same reason.
 /// </para>
 /// <para>
-/// Buffered ciphertext lives in one array rented from the pool when bytes arrive that the <c>SslStream</c> has not
-/// asked for yet, and returned as soon as it has taken them all: an idle connection holds none.
+/// While <see cref="Feed"/> runs, the <c>SslStream</c>'s reads copy straight from the bytes being fed (the reactor's
+/// receive buffer) into its own buffer. Only what it does not take then (the handler paused, a record left whole for
+/// later) is kept, in one array rented from the pool and returned as soon as it has all been taken: an idle
+/// connection holds none.
 /// </para>
 /// </remarks>
-internal sealed class ReactorDuplexStream : Stream, IValueTaskSource<int>
+internal sealed unsafe class ReactorDuplexStream : Stream, IValueTaskSource<int>
 {
     private static long s_offThreadCalls;
 
@@ -40,6 +42,11 @@ internal sealed class ReactorDuplexStream : Stream, IValueTaskSource<int>
     private int _start;
     private int _end;
     private bool _ended;
+
+    // The bytes Feed is handing in, read in place while it runs (the reactor's receive buffer, pinned by Feed's
+    // fixed statement): what the SslStream asks for during the feed is copied straight into its own buffer.
+    private byte* _incoming;
+    private int _incomingLength;
 
     // The pending read, if any.
     private bool _pending;
@@ -60,7 +67,7 @@ internal sealed class ReactorDuplexStream : Stream, IValueTaskSource<int>
     public static long OffThreadCalls => Interlocked.Read(ref s_offThreadCalls);
 
     /// <summary>Ciphertext received and not yet taken by the <c>SslStream</c>.</summary>
-    public int Buffered => _end - _start;
+    public int Buffered => _end - _start + _incomingLength;
 
     /// <summary><see langword="true"/> while the <c>SslStream</c> waits in a read for more ciphertext.</summary>
     public bool ReadPending => _pending;
@@ -82,7 +89,10 @@ internal sealed class ReactorDuplexStream : Stream, IValueTaskSource<int>
         set => throw new NotSupportedException();
     }
 
-    /// <summary>Buffers ciphertext read from the socket and completes a pending read with it (running the reader's continuation inline).</summary>
+    /// <summary>
+    /// Hands in ciphertext read from the socket: completes a pending read with it (running the reader's continuation
+    /// inline, which reads on, straight from <paramref name="data"/>), and keeps whatever the reader did not take.
+    /// </summary>
     public void Feed(ReadOnlySpan<byte> data)
     {
         EnsureReactorThread();
@@ -91,8 +101,23 @@ internal sealed class ReactorDuplexStream : Stream, IValueTaskSource<int>
             return;
         }
 
-        Append(data);
-        CompletePending();
+        fixed (byte* bytes = data)
+        {
+            _incoming = bytes;
+            _incomingLength = data.Length;
+            try
+            {
+                CompletePending();
+            }
+            finally
+            {
+                // What the reader did not take now is kept for its next read. The pointer is never used after this.
+                ReadOnlySpan<byte> left = new(_incoming, _incomingLength);
+                _incoming = null;
+                _incomingLength = 0;
+                Append(left);
+            }
+        }
     }
 
     /// <summary>The peer's stream ended: a pending read completes with 0 (after whatever is still buffered).</summary>
@@ -240,31 +265,51 @@ internal sealed class ReactorDuplexStream : Stream, IValueTaskSource<int>
         continuation?.Invoke(state);
     }
 
+    /// <summary>Copies what is buffered into <paramref name="destination"/>: kept bytes first, then those being fed.</summary>
     private int Take(Span<byte> destination)
     {
-        int n = Math.Min(destination.Length, Buffered);
-        _buffer.AsSpan(_start, n).CopyTo(destination);
-        _start += n;
-        if (_start == _end)
+        int taken = 0;
+        if (_buffer is not null)
         {
-            // All taken: an idle connection holds no buffer.
-            BufferPool.Return(_buffer!);
-            _buffer = null;
-            _start = _end = 0;
+            int n = Math.Min(destination.Length, _end - _start);
+            _buffer.AsSpan(_start, n).CopyTo(destination);
+            _start += n;
+            taken = n;
+            if (_start == _end)
+            {
+                // All taken: an idle connection holds no buffer.
+                BufferPool.Return(_buffer);
+                _buffer = null;
+                _start = _end = 0;
+            }
         }
 
-        return n;
+        int fromFeed = Math.Min(destination.Length - taken, _incomingLength);
+        if (fromFeed > 0)
+        {
+            new ReadOnlySpan<byte>(_incoming, fromFeed).CopyTo(destination[taken..]);
+            _incoming += fromFeed;
+            _incomingLength -= fromFeed;
+            taken += fromFeed;
+        }
+
+        return taken;
     }
 
     private void Append(ReadOnlySpan<byte> data)
     {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
         if (_buffer is null)
         {
             _buffer = BufferPool.Rent(data.Length);
         }
         else if (_buffer.Length - _end < data.Length)
         {
-            int buffered = Buffered;
+            int buffered = _end - _start;
             if (_buffer.Length - buffered >= data.Length)
             {
                 _buffer.AsSpan(_start, buffered).CopyTo(_buffer);

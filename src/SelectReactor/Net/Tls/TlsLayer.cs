@@ -283,6 +283,7 @@ internal sealed class TlsLayer : ConnectionLayer
         }
 
         _open = true;
+        _handshake = null; // the finished handshake's task and state machine are garbage now, not held for the connection's life
         _handshakeTimer?.Dispose();
         _handshakeTimer = null;
         SslStream ssl = _ssl!;

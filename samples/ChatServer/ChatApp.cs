@@ -1,5 +1,6 @@
 using System;
 using System.Net;
+using System.Net.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,11 @@ internal static class ChatApp
             server.Connection.MaxPendingSendBytes = options.MaxPendingBytes;
             server.Connection.SendHighWatermark = options.MaxPendingBytes / 2;
             server.Connection.SendLowWatermark = options.MaxPendingBytes / 8;
+            if (options.TlsCertificate is { } certificate)
+            {
+                // TLS: the handler is the same, it sees plaintext lines.
+                server.Tls = new SslServerAuthenticationOptions { ServerCertificate = certificate };
+            }
         });
         return builder.Build();
     }

@@ -22,6 +22,16 @@ if (options.Help)
     return 0;
 }
 
+if (options.TlsCertificateFile is not null)
+{
+    options.TlsCertificate = TlsCertificate.Load(options.TlsCertificateFile, options.TlsKeyFile, out string? tlsError);
+    if (options.TlsCertificate is null)
+    {
+        Console.Error.WriteLine($"error: {tlsError}");
+        return 2;
+    }
+}
+
 // Logs go to stderr, so stdout carries exactly one line: the address we listen on.
 using IHost host = ChatApp.Build(options, logging => logging
     .SetMinimumLevel(options.LogLevel)

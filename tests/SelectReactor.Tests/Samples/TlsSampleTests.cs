@@ -62,6 +62,32 @@ public sealed class TlsSampleTests
         result.Messages.Should().BeGreaterThan(10);
     }
 
+    [Fact]
+    public async System.Threading.Tasks.Task ChatServer_WithTlsCert_ChatsOverTls()
+    {
+        var options = new ChatServer.ChatOptions { Port = 0, TlsCertificate = TestCertificates.Localhost };
+        using Microsoft.Extensions.Hosting.IHost host = ChatServer.ChatApp.Build(options);
+        await host.StartAsync().WaitAsync(Wait.Generous);
+        EndPoint endPoint = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+            .GetRequiredService<SelectReactor.Hosting.TcpServerRegistry>(host.Services).GetServer<ChatServer.ChatHandler>().LocalEndPoint!;
+        using var alice = TlsTestClient.Connect(endPoint, TestCertificates.TrustingClient());
+        using var bob = TlsTestClient.Connect(endPoint, TestCertificates.TrustingClient());
+        using var aliceLines = new StreamReader(alice.Ssl, Encoding.UTF8, false, 1024, leaveOpen: true);
+        using var bobLines = new StreamReader(bob.Ssl, Encoding.UTF8, false, 1024, leaveOpen: true);
+
+        aliceLines.ReadLine().Should().Be("* hello; send your nickname");
+        alice.Send("alice\n"u8);
+        aliceLines.ReadLine().Should().Be("* welcome alice; online: alice");
+        bobLines.ReadLine().Should().Be("* hello; send your nickname");
+        bob.Send("bob\n"u8);
+        bobLines.ReadLine().Should().Be("* welcome bob; online: alice, bob");
+        aliceLines.ReadLine().Should().Be("* bob joined");
+        alice.Send("hi over tls\n"u8);
+
+        bobLines.ReadLine().Should().Be("alice: hi over tls");
+        await host.StopAsync().WaitAsync(Wait.Generous);
+    }
+
     private static string WritePfx(string besidePem)
     {
         string file = Path.Combine(Path.GetDirectoryName(besidePem)!, "cert.pfx");

@@ -17,6 +17,10 @@ internal static class ChatApp
         // (the program logs to stderr, so that stdout carries nothing but the "listening on" line).
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(settings: null);
         logging?.Invoke(builder.Logging);
+        // On SIGTERM or Ctrl+C the host stops the server, which closes every connection gracefully; a client that has
+        // not finished closing after 3 seconds is reset, so the process always exits well within 5 seconds (the
+        // host's own default, 30 s, would leave it to each connection's 5 s close timeout).
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(3));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ChatRoom>();
         builder.Services.AddSelectReactor(reactor => reactor.Name = "chat");

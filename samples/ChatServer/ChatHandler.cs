@@ -118,7 +118,11 @@ internal sealed class ChatHandler(ChatRoom room, ChatOptions options, ILogger<Ch
         }
 
         _nick = nick;
-        ChatLog.Joined(logger, nick, connection.RemoteEndPoint?.ToString() ?? "?", room.Count);
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            string remote = connection.RemoteEndPoint?.ToString() ?? "?"; // built only when logged (CA1873)
+            ChatLog.Joined(logger, nick, remote, room.Count);
+        }
     }
 
     private void Kick(TcpConnection connection, string error, string why)

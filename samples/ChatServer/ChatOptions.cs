@@ -55,6 +55,12 @@ internal sealed class ChatOptions
                 continue;
             }
 
+            if (name is not ("--host" or "--port" or "--max-line" or "--max-pending" or "--log-level"))
+            {
+                error = $"unknown option: {name}";
+                return null;
+            }
+
             if (i + 1 >= args.Length)
             {
                 error = $"{name} needs a value";
@@ -86,7 +92,7 @@ internal sealed class ChatOptions
                     options.TlsKeyFile = value;
                     break;
                 default:
-                    error = $"bad option or value: {name} {value}";
+                    error = $"bad value for {name}: {value}";
                     return null;
             }
         }

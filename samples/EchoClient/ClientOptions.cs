@@ -88,6 +88,12 @@ internal sealed class ClientOptions
                     continue;
             }
 
+            if (!ValueOptions.Contains(name))
+            {
+                error = $"unknown option: {name}";
+                return null;
+            }
+
             if (i + 1 >= args.Length)
             {
                 error = $"{name} needs a value";
@@ -120,7 +126,7 @@ internal sealed class ClientOptions
             };
             if (!ok)
             {
-                error = $"bad option or value: {name} {value}";
+                error = $"bad value for {name}: {value}";
                 return null;
             }
         }
@@ -132,6 +138,12 @@ internal sealed class ClientOptions
 
         return o;
     }
+
+    private static readonly string[] ValueOptions =
+    [
+        "--host", "--port", "--conns", "--size", "--window", "--threads", "--max-pending", "--messages", "--duration",
+        "--warmup", "--connect-timeout", "--drain", "--connect-rate", "--mode",
+    ];
 
     private static bool Set(bool ok, Action apply)
     {

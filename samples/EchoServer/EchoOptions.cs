@@ -14,6 +14,8 @@ internal sealed class EchoOptions
           --unix PATH              listen on a Unix domain socket instead of TCP
           --max-connections N      connections open at once before new ones are refused (default 10000)
           --idle-timeout SECONDS   close connections idle this long (default: never)
+          --high-watermark BYTES   output queued for a client above which the server stops reading from it
+                                   (default 262144; reads again at a quarter of it)
           --reactors N|auto        reactor threads to spread connections over (default 1; auto = one per core)
           --udp                    also echo UDP datagrams on the same port
           --tls-cert FILE          serve TLS with this certificate: PEM (key in the same file or --tls-key) or
@@ -32,6 +34,8 @@ internal sealed class EchoOptions
     public int MaxConnections { get; private set; } = 10_000;
 
     public TimeSpan? IdleTimeout { get; private set; }
+
+    public long? HighWatermark { get; private set; }
 
     public int Reactors { get; private set; } = 1;
 
@@ -65,6 +69,12 @@ internal sealed class EchoOptions
                 continue;
             }
 
+            if (!TakesValue(name))
+            {
+                error = $"unknown option: {name}";
+                return null;
+            }
+
             if (i + 1 >= args.Length)
             {
                 error = $"{name} needs a value";
@@ -89,6 +99,9 @@ internal sealed class EchoOptions
                 case "--idle-timeout" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds > 0 && seconds < 1e6:
                     options.IdleTimeout = TimeSpan.FromSeconds(seconds);
                     break;
+                case "--high-watermark" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long high) && high is >= 1024 and <= 1L << 30:
+                    options.HighWatermark = high;
+                    break;
                 case "--reactors" when value == "auto":
                     options.Reactors = Environment.ProcessorCount;
                     break;
@@ -105,7 +118,7 @@ internal sealed class EchoOptions
                     options.TlsKey = value;
                     break;
                 default:
-                    error = $"bad option or value: {name} {value}";
+                    error = $"bad value for {name}: {value}";
                     return null;
             }
         }
@@ -118,4 +131,7 @@ internal sealed class EchoOptions
 
         return options;
     }
+
+    private static bool TakesValue(string name) =>
+        name is "--host" or "--port" or "--unix" or "--max-connections" or "--idle-timeout" or "--high-watermark" or "--reactors" or "--log-level";
 }

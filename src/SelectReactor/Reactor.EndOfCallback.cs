@@ -8,7 +8,7 @@ public sealed partial class Reactor
     // Work asked for during the running callback (connections with batched output), run as the callback returns:
     // after each readiness callback, posted action, timer callback and OnClosed. With nothing asked for, the check
     // is one field read per callback.
-    private IEndOfCallback[] _endOfCallback = new IEndOfCallback[16];
+    private EndOfCallbackWork[] _endOfCallback = new EndOfCallbackWork[16];
     private int _endOfCallbackCount;
 
     /// <summary>
@@ -23,7 +23,7 @@ public sealed partial class Reactor
             Array.Resize(ref _endOfCallback, _endOfCallback.Length * 2);
         }
 
-        _endOfCallback[_endOfCallbackCount++] = work;
+        _endOfCallback[_endOfCallbackCount++].Work = work;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -41,11 +41,18 @@ public sealed partial class Reactor
         // re-read each turn, so that runs in this same pass.
         for (int i = 0; i < _endOfCallbackCount; i++)
         {
-            IEndOfCallback work = _endOfCallback[i];
-            _endOfCallback[i] = null!;
+            ref EndOfCallbackWork entry = ref _endOfCallback[i];
+            IEndOfCallback work = entry.Work!;
+            entry.Work = null;
             work.OnEndOfCallback();
         }
 
         _endOfCallbackCount = 0;
+    }
+
+    /// <summary>A struct around the reference, so storing it skips the array-covariance check an interface array pays.</summary>
+    private struct EndOfCallbackWork
+    {
+        public IEndOfCallback? Work;
     }
 }

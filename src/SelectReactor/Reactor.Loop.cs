@@ -28,6 +28,14 @@ public sealed partial class Reactor
     private int _errorCount;
     private int _listsDirty;
 
+    // Registrations that watch nothing are in no select list, so a socket disposed under one never makes a select
+    // fail. They are checked together, once per MaxSelectTimeout, by one zero-timeout select of their own; with none
+    // of them (the common case) a tick pays one comparison.
+    private readonly List<Socket> _idleList = new();
+    private Socket[] _idleSockets;
+    private int _idleCount;
+    private long _idleCheckDue;
+
     /// <summary>How many probe-and-evict rounds one tick may run before a still-failing select counts as unexplained.</summary>
     private const int MaxEvictionRounds = 8;
 
@@ -43,9 +51,9 @@ public sealed partial class Reactor
     /// <see cref="ReactorOptions.MaxSelectTimeout"/>, less when a timer is due sooner.
     /// </summary>
     /// <param name="cancellationToken">Stops the loop when cancelled; the loop returns promptly, without throwing.</param>
-    /// <exception cref="InvalidOperationException">The loop is already running (on any thread), or
-    /// <c>Socket.Select</c> failed <see cref="MaxConsecutiveSelectFailures"/> times in a row with no dead socket to
-    /// blame (the last failure is the inner exception).</exception>
+    /// <exception cref="InvalidOperationException">The loop is already running (on any thread, including from one
+    /// of this reactor's own callbacks), or <c>Socket.Select</c> failed five times in a row with no dead socket to
+    /// blame, after backing off between attempts (the last failure is the inner exception).</exception>
     /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
     public void Run(CancellationToken cancellationToken = default)
     {
@@ -79,6 +87,12 @@ public sealed partial class Reactor
     /// <paramref name="timeout"/> (less when a timer is due sooner), and dispatch. For embedding the reactor in a
     /// caller's own loop.
     /// </summary>
+    /// <remarks>
+    /// <see cref="Stop"/> ends this call's wait: a stop requested while it waits, during its callbacks, or before it
+    /// was called (so that a stop made between two calls is never lost) makes it return without waiting. Each stop
+    /// request is consumed by the <see cref="Run"/> or <see cref="RunOnce"/> call it ends, so the calls after that
+    /// wait their full timeout again: a caller driving its own loop checks its own condition after each call.
+    /// </remarks>
     /// <param name="timeout">The longest wait: <see cref="TimeSpan.Zero"/> to poll, up to
     /// <see cref="ReactorOptions.MaxTimeout"/>, or <see cref="Timeout.InfiniteTimeSpan"/>.</param>
     /// <returns>The number of callbacks run: readiness callbacks, <see cref="IEventHandler.OnClosed"/>, posted
@@ -100,14 +114,22 @@ public sealed partial class Reactor
         }
         finally
         {
+            // The stop request this call honoured (by not waiting) is spent: left set, it would make every later
+            // call compute a zero timeout and turn a blocking RunOnce loop into a spin.
+            Volatile.Write(ref _stopRequested, 0);
             ExitLoop();
         }
     }
 
     /// <summary>
-    /// Asks <see cref="Run"/> to return after the current tick. Safe from any thread; wakes a reactor blocked in
-    /// select. Called before <see cref="Run"/>, it makes the next <see cref="Run"/> return at once.
+    /// Asks the running loop to return: <see cref="Run"/> after the current tick, <see cref="RunOnce"/> without
+    /// waiting (or at once, if it is waiting). Safe from any thread; wakes a reactor blocked in select.
     /// </summary>
+    /// <remarks>
+    /// A request made while no loop runs is kept for the next <see cref="Run"/> (which then returns at once) or
+    /// <see cref="RunOnce"/> (which then does not wait). Each request is consumed by the one call it ends; it never
+    /// makes later calls return early. Stop neither disposes nor closes anything: <see cref="Run"/> may be called again.
+    /// </remarks>
     public void Stop()
     {
         Volatile.Write(ref _stopRequested, 1);
@@ -168,8 +190,12 @@ public sealed partial class Reactor
         _wakeup.Reset();
         DrainQueue();
 
-        // 2. Timers that are due.
+        // 2. Timers that are due, then (rarely) the check of sockets that watch nothing.
         RunDueTimers();
+        if (_idleCount > 0)
+        {
+            CheckIdleSockets();
+        }
 
         // 3-4. Wait for readiness. On failure, evict the dead sockets and try again within this tick.
         if (!SelectReady(maxWait))
@@ -213,8 +239,10 @@ public sealed partial class Reactor
     {
         for (int round = 1; ; round++)
         {
-            int timeoutMicros = ComputeTimeoutMicros(maxWait);
+            // Fill first: a registration that has just stopped watching anything schedules the idle check, which
+            // the timeout must then not outlast.
             FillLists();
+            int timeoutMicros = ComputeTimeoutMicros(maxWait);
             try
             {
                 long selectStart = ReactorMetrics.SelectDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
@@ -250,15 +278,19 @@ public sealed partial class Reactor
     /// </summary>
     private void FillLists()
     {
+        RebuildMastersIfDirty();
+        CopyInto(_read, _wakeup.Socket, _readSockets, _readCount);
+        CopyInto(_write, null, _writeSockets, _writeCount);
+        CopyInto(_error, null, _errorSockets, _errorCount);
+    }
+
+    private void RebuildMastersIfDirty()
+    {
         // A plain read first: the interlocked exchange (a full fence) is paid only in ticks that have a change.
         if (Volatile.Read(ref _listsDirty) != 0 && Interlocked.Exchange(ref _listsDirty, 0) != 0)
         {
             RebuildMasters();
         }
-
-        CopyInto(_read, _wakeup.Socket, _readSockets, _readCount);
-        CopyInto(_write, null, _writeSockets, _writeCount);
-        CopyInto(_error, null, _errorSockets, _errorCount);
     }
 
     private static void CopyInto(List<Socket> list, Socket? first, Socket[] master, int count)
@@ -276,12 +308,18 @@ public sealed partial class Reactor
 
     private void RebuildMasters()
     {
-        int readCount = 0, writeCount = 0, errorCount = 0;
+        int readCount = 0, writeCount = 0, errorCount = 0, idleCount = 0;
         Registration[] table = _table;
         for (int i = 0; i < _count; i++)
         {
             Registration registration = table[i];
             int interest = registration.InterestBits;
+            if (interest == 0)
+            {
+                _idleSockets[idleCount++] = registration.Socket;
+                continue;
+            }
+
             if ((interest & (int)Interest.Read) != 0)
             {
                 _readSockets[readCount] = registration.Socket;
@@ -305,9 +343,57 @@ public sealed partial class Reactor
         ClearTail(_readSockets, _readRegs, readCount, _readCount);
         ClearTail(_writeSockets, _writeRegs, writeCount, _writeCount);
         ClearTail(_errorSockets, _errorRegs, errorCount, _errorCount);
+        if (_idleCount > idleCount)
+        {
+            Array.Clear(_idleSockets, idleCount, _idleCount - idleCount);
+        }
+        else if (_idleCount == 0 && idleCount > 0)
+        {
+            // The first idle registration starts the clock: a socket disposed under it from now on is found within
+            // one period.
+            _idleCheckDue = _time.GetTimestamp() + _idleCheckPeriod;
+        }
+
         _readCount = readCount;
         _writeCount = writeCount;
         _errorCount = errorCount;
+        _idleCount = idleCount;
+    }
+
+    /// <summary>
+    /// Once per <see cref="ReactorOptions.MaxSelectTimeout"/>, one zero-timeout select over the sockets that watch
+    /// nothing; if it fails, one of them died, and the usual probe finds and evicts it.
+    /// </summary>
+    private void CheckIdleSockets()
+    {
+        long now = _time.GetTimestamp();
+        if (now < _idleCheckDue)
+        {
+            return;
+        }
+
+        _idleCheckDue = now + _idleCheckPeriod;
+        RebuildMastersIfDirty();
+        if (_idleCount == 0)
+        {
+            return;
+        }
+
+        CopyInto(_idleList, null, _idleSockets, _idleCount);
+        try
+        {
+            SelectImplementation(_idleList, null, null, 0);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Expected: a socket was disposed behind our back. Which one is the probe's job.
+            EvictDeadSockets();
+            DeliverCloses();
+        }
+        finally
+        {
+            _idleList.Clear();
+        }
     }
 
     private static void ClearTail(Socket[] sockets, Registration[] regs, int newCount, int oldCount)
@@ -366,12 +452,23 @@ public sealed partial class Reactor
             }
             catch (Exception e)
             {
-                // A handler bug must cost only its own registration.
-                Log.HandlerFault(_logger, _name, registration.Handler.GetType().Name, CallbackName(which), SocketDescription.Describe(registration.Socket), e);
-                Close(registration, CloseReason.HandlerFault, e);
-                if (ReactorMetrics.HandlerFaults.Enabled)
+                if (e is ObjectDisposedException && Probe(registration.Socket, (int)Interest.Read) is not null)
                 {
-                    ReactorMetrics.HandlerFaults.Add(1, MetricTag);
+                    // The socket was disposed behind the reactor's back after the select began (by another thread, or
+                    // an earlier callback of this tick) and the handler tripped over it: a dead socket, as promised,
+                    // not the handler's bug. Checked here rather than before every dispatch, so the hot path pays
+                    // nothing; a check before dispatch could not close the race anyway.
+                    EvictDead(registration, e);
+                }
+                else
+                {
+                    // A handler bug must cost only its own registration.
+                    Log.HandlerFault(_logger, _name, registration, CallbackName(which), e);
+                    Close(registration, CloseReason.HandlerFault, e);
+                    if (ReactorMetrics.HandlerFaults.Enabled)
+                    {
+                        ReactorMetrics.HandlerFaults.Add(1, MetricTag);
+                    }
                 }
             }
 
@@ -423,13 +520,8 @@ public sealed partial class Reactor
             Exception? death = Probe(registration.Socket, interest == 0 ? (int)Interest.Read : interest);
             if (death is not null)
             {
-                Log.DeadSocketEvicted(_logger, _name, SocketDescription.Describe(registration.Socket), (Interest)interest, death);
-                Close(registration, CloseReason.DeadSocket, death);
+                EvictDead(registration, death);
                 evicted++;
-                if (ReactorMetrics.DeadSockets.Enabled)
-                {
-                    ReactorMetrics.DeadSockets.Add(1, MetricTag);
-                }
             }
         }
 
@@ -442,6 +534,16 @@ public sealed partial class Reactor
         }
 
         return evicted;
+    }
+
+    private void EvictDead(Registration registration, Exception death)
+    {
+        Log.DeadSocketEvicted(_logger, _name, registration, death);
+        Close(registration, CloseReason.DeadSocket, death);
+        if (ReactorMetrics.DeadSockets.Enabled)
+        {
+            ReactorMetrics.DeadSockets.Add(1, MetricTag);
+        }
     }
 
     private Exception? Probe(Socket socket, int interest)
@@ -514,17 +616,14 @@ public sealed partial class Reactor
         }
 
         long waitTicks = maxWait == Timeout.InfiniteTimeSpan ? -1 : maxWait.Ticks;
-        if (_timers.TryPeek(out _, out TimerKey next))
+        bool haveTimer = _timers.TryPeek(out _, out TimerKey next);
+        if (haveTimer || _idleCount > 0)
         {
-            long untilDue = TimestampToTimeSpanTicks(next.Due - _time.GetTimestamp());
-            if (untilDue <= 0)
+            long now = _time.GetTimestamp();
+            if ((haveTimer && !WaitAtMostUntil(next.Due, now, ref waitTicks))
+                || (_idleCount > 0 && !WaitAtMostUntil(_idleCheckDue, now, ref waitTicks)))
             {
                 return 0;
-            }
-
-            if (waitTicks < 0 || untilDue < waitTicks)
-            {
-                waitTicks = untilDue;
             }
         }
 
@@ -535,5 +634,22 @@ public sealed partial class Reactor
 
         long wholeMs = (waitTicks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
         return (int)Math.Min(int.MaxValue, wholeMs * 1000);
+    }
+
+    /// <summary>Caps <paramref name="waitTicks"/> (-1: unbounded) at the time until <paramref name="due"/>; false when it is due already.</summary>
+    private bool WaitAtMostUntil(long due, long now, ref long waitTicks)
+    {
+        long until = TimestampToTimeSpanTicks(due - now);
+        if (until <= 0)
+        {
+            return false;
+        }
+
+        if (waitTicks < 0 || until < waitTicks)
+        {
+            waitTicks = until;
+        }
+
+        return true;
     }
 }

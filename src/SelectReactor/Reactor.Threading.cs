@@ -18,7 +18,7 @@ public sealed partial class Reactor
     public void Post(Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        Enqueue(WorkItem.ForAction(action));
+        Enqueue(new WorkItem(ActionOperation.Instance, action));
     }
 
     /// <summary>
@@ -33,12 +33,12 @@ public sealed partial class Reactor
     public void Post<TState>(Action<TState> action, TState state)
     {
         ArgumentNullException.ThrowIfNull(action);
-        Enqueue(WorkItem.ForAction(action, state));
+        Enqueue(new WorkItem(ActionOperation<TState>.Instance, action, state));
     }
 
     /// <summary>Queues library work that is run, or told it was dropped if the reactor is disposed first.</summary>
     /// <exception cref="ObjectDisposedException">The reactor is disposed (nothing was queued).</exception>
-    internal void Post(IReactorWork work) => Enqueue(WorkItem.ForWork(work));
+    internal void Post(IReactorWork work) => Enqueue(new WorkItem(LibraryWorkOperation.Instance, work));
 
     private void Enqueue(WorkItem item)
     {
@@ -65,30 +65,14 @@ public sealed partial class Reactor
 
         for (int budget = _queue.Count; budget > 0 && _queue.TryDequeue(out WorkItem item); budget--)
         {
-            switch (item.Kind)
+            try
             {
-                case WorkKind.Register:
-                    AddToTable((Registration)item.Target);
-                    break;
-                case WorkKind.Unregister:
-                    Close((Registration)item.Target, CloseReason.Unregistered, null);
-                    break;
-                case WorkKind.AddTimer:
-                    AddTimer((ReactorTimer)item.Target);
-                    break;
-                default:
-                    _dispatched++;
-                    try
-                    {
-                        item.Run();
-                    }
-                    catch (Exception e)
-                    {
-                        // A posted action's bug is logged; it must not stop the loop.
-                        Log.PostedActionFault(_logger, _name, e);
-                    }
-
-                    break;
+                item.Run(this);
+            }
+            catch (Exception e)
+            {
+                // Only posted work (the caller's code, or the library's) throws; its bug must not stop the loop.
+                Log.PostedActionFault(_logger, _name, e);
             }
 
             EndOfCallback();
@@ -96,6 +80,112 @@ public sealed partial class Reactor
             {
                 DeliverCloses();
             }
+        }
+    }
+
+    /// <summary>Drops everything still queued at shutdown. Returns how many posted actions will never run.</summary>
+    private int DropQueue()
+    {
+        int dropped = 0;
+        while (_queue.TryDequeue(out WorkItem item))
+        {
+            try
+            {
+                dropped += item.Drop(this) ? 1 : 0;
+            }
+            catch (Exception e)
+            {
+                // Releasing must not stop the shutdown; it is the library's own code, so log it loudly.
+                Log.PostedActionFault(_logger, _name, e);
+            }
+        }
+
+        return dropped;
+    }
+
+    /// <summary>A registration made off the reactor thread: it joins the table, or is closed if the reactor goes first.</summary>
+    private sealed class RegisterOperation : WorkOperation
+    {
+        public static readonly RegisterOperation Instance = new();
+
+        public override void Run(Reactor reactor, object target, object? state) => reactor.AddToTable((Registration)target);
+
+        public override bool Drop(Reactor reactor, object target, object? state)
+        {
+            // As in AddToTable: one disposed while still queued was unregistered by its owner before the reactor went.
+            var registration = (Registration)target;
+            reactor.Close(registration, registration.IsActive ? CloseReason.ReactorDisposed : CloseReason.Unregistered, null);
+            return false;
+        }
+    }
+
+    /// <summary>An unregistration made off the reactor thread: closed as asked, whether or not the reactor runs again.</summary>
+    private sealed class UnregisterOperation : WorkOperation
+    {
+        public static readonly UnregisterOperation Instance = new();
+
+        public override void Run(Reactor reactor, object target, object? state) => reactor.Close((Registration)target, CloseReason.Unregistered, null);
+
+        public override bool Drop(Reactor reactor, object target, object? state)
+        {
+            Run(reactor, target, state);
+            return false;
+        }
+    }
+
+    /// <summary>A timer scheduled off the reactor thread: it joins the heap, or is forgotten with the heap.</summary>
+    private sealed class AddTimerOperation : WorkOperation
+    {
+        public static readonly AddTimerOperation Instance = new();
+
+        public override void Run(Reactor reactor, object target, object? state) => reactor.AddTimer((ReactorTimer)target);
+
+        public override bool Drop(Reactor reactor, object target, object? state) => false;
+    }
+
+    /// <summary><see cref="Post(Action)"/>: a callback, counted as dispatched; dropped at shutdown.</summary>
+    private sealed class ActionOperation : WorkOperation
+    {
+        public static readonly ActionOperation Instance = new();
+
+        public override void Run(Reactor reactor, object target, object? state)
+        {
+            reactor._dispatched++;
+            ((Action)target)();
+        }
+
+        public override bool Drop(Reactor reactor, object target, object? state) => true;
+    }
+
+    /// <summary><see cref="Post{TState}(Action{TState}, TState)"/>: as <see cref="ActionOperation"/>, with its state.</summary>
+    private sealed class ActionOperation<TState> : WorkOperation
+    {
+        public static readonly ActionOperation<TState> Instance = new();
+
+        public override void Run(Reactor reactor, object target, object? state)
+        {
+            reactor._dispatched++;
+            ((Action<TState>)target)((TState)state!);
+        }
+
+        public override bool Drop(Reactor reactor, object target, object? state) => true;
+    }
+
+    /// <summary><see cref="Post(IReactorWork)"/>: library work that must release what it holds if it never runs.</summary>
+    private sealed class LibraryWorkOperation : WorkOperation
+    {
+        public static readonly LibraryWorkOperation Instance = new();
+
+        public override void Run(Reactor reactor, object target, object? state)
+        {
+            reactor._dispatched++;
+            ((IReactorWork)target).Run();
+        }
+
+        public override bool Drop(Reactor reactor, object target, object? state)
+        {
+            ((IReactorWork)target).Drop();
+            return true;
         }
     }
 }

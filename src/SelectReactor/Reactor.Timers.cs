@@ -46,9 +46,6 @@ public sealed partial class Reactor
         return AddTimerFromAnyThread(new ReactorTimer(this, callback, DueAfter(period), periodStamps));
     }
 
-    /// <summary>Entries in the timer heap, cancelled ones included. For tests.</summary>
-    internal int TimerHeapCount => _timers.Count;
-
     internal void OnTimerCancelled() => Interlocked.Increment(ref _cancelledTimers);
 
     private ReactorTimer AddTimerFromAnyThread(ReactorTimer timer)
@@ -60,7 +57,7 @@ public sealed partial class Reactor
         }
         else
         {
-            Enqueue(WorkItem.ForTimer(timer));
+            Enqueue(new WorkItem(AddTimerOperation.Instance, timer));
         }
 
         return timer;

@@ -36,10 +36,10 @@ public sealed partial class Reactor : IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _maxSelectTimeout;
     private readonly WakeupSocket _wakeup;
+    private readonly long _idleCheckPeriod;
 
-    // Lifecycle: guards the loop owner, disposal, the queue's closing and the duplicate-socket set.
+    // Lifecycle: guards the loop owner, disposal and the queue's closing.
     private readonly Lock _lifecycleLock = new();
-    private readonly HashSet<Socket> _sockets = new(ReferenceEqualityComparer.Instance);
     private readonly ManualResetEventSlim _loopIdle = new(initialState: true);
     private int _loopThreadId;
     private bool _disposed;
@@ -60,12 +60,13 @@ public sealed partial class Reactor : IDisposable
     public Reactor(ReactorOptions? options = null)
     {
         options ??= new ReactorOptions();
-        _loggerFactory = options.LoggerFactory;
-        _logger = options.LoggerFactory?.CreateLogger("SelectReactor.Reactor") ?? NullLogger.Instance;
+        _loggerFactory = options.LoggerFactory ?? StandardErrorLoggerFactory.Instance;
+        _logger = _loggerFactory.CreateLogger("SelectReactor.Reactor");
         _name = options.Name ?? "reactor";
         MetricTag = ReactorMetrics.Reactor(_name);
         _time = options.TimeProvider;
         _maxSelectTimeout = options.MaxSelectTimeout;
+        _idleCheckPeriod = TimeSpanToTimestamp(_maxSelectTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromSeconds(1) : _maxSelectTimeout);
         _wakeup = new WakeupSocket();
         _read = new List<Socket>(_table.Length + 1);
         _write = new List<Socket>(_table.Length);
@@ -73,6 +74,7 @@ public sealed partial class Reactor : IDisposable
         _readSockets = new Socket[_table.Length];
         _writeSockets = new Socket[_table.Length];
         _errorSockets = new Socket[_table.Length];
+        _idleSockets = new Socket[_table.Length];
         _readRegs = new Registration[_table.Length];
         _writeRegs = new Registration[_table.Length];
         _errorRegs = new Registration[_table.Length];
@@ -114,9 +116,6 @@ public sealed partial class Reactor : IDisposable
     /// <summary>Creates a logger for a layer built on this reactor (a null logger when none was configured).</summary>
     internal ILogger CreateLogger(string category) => _loggerFactory?.CreateLogger(category) ?? NullLogger.Instance;
 
-    /// <summary>The wake-up socket, for tests that kill it.</summary>
-    internal Socket WakeupSocketForTests => _wakeup.Socket;
-
     /// <summary>The seam around <c>Socket.Select</c>; tests replace it to inject faults.</summary>
     internal SelectCall SelectImplementation { get; set; } = Socket.Select;
 
@@ -128,10 +127,16 @@ public sealed partial class Reactor : IDisposable
     /// <param name="handler">Receives the socket's callbacks on the reactor thread.</param>
     /// <param name="interest">The events to watch; may be changed later through <see cref="Registration.Interest"/>.</param>
     /// <returns>The registration; dispose it to unregister.</returns>
+    /// <remarks>
+    /// A socket has at most one active registration in the process: registered with two reactors, two threads would
+    /// read it at once. The check is one lookup in a process-wide table (and one removal when the registration ends).
+    /// The socket is free again as soon as <see cref="Registration.Dispose"/> returns, even while the unregistration
+    /// is still queued for the reactor thread.
+    /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="socket"/> or <paramref name="handler"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="socket"/> is disposed.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="interest"/> has unknown bits.</exception>
-    /// <exception cref="InvalidOperationException"><paramref name="socket"/> is already registered with this reactor.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="socket"/> has an active registration, with this or any other reactor.</exception>
     /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
     public Registration Register(Socket socket, IEventHandler handler, Interest interest)
     {
@@ -154,9 +159,10 @@ public sealed partial class Reactor : IDisposable
         lock (_lifecycleLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_sockets.Add(socket))
+            if (registration.ClaimSocket() is { } owner)
             {
-                throw new InvalidOperationException("The socket is already registered with this reactor.");
+                throw new InvalidOperationException(
+                    $"The socket is already registered with reactor '{owner.Reactor.Name}'{(owner.Reactor == this ? " (this one)" : "")}: a socket can have one active registration at a time. Dispose that registration first.");
             }
 
             Interlocked.Increment(ref _registrationCount);
@@ -168,7 +174,7 @@ public sealed partial class Reactor : IDisposable
             if (!onThread)
             {
                 // Enqueued under the lock so that Dispose, which closes the queue under the same lock, sees it.
-                _queue.Enqueue(WorkItem.ForRegistration(WorkKind.Register, registration));
+                _queue.Enqueue(new WorkItem(RegisterOperation.Instance, registration));
             }
         }
 
@@ -198,7 +204,7 @@ public sealed partial class Reactor : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="socket"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="socket"/> is disposed.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="interest"/> has unknown bits.</exception>
-    /// <exception cref="InvalidOperationException"><paramref name="socket"/> is already registered with this reactor.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="socket"/> has an active registration, with this or any other reactor.</exception>
     /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
     public Registration Register(
         Socket socket,
@@ -272,7 +278,7 @@ public sealed partial class Reactor : IDisposable
                 return;
             }
 
-            _queue.Enqueue(WorkItem.ForRegistration(WorkKind.Unregister, registration));
+            _queue.Enqueue(new WorkItem(UnregisterOperation.Instance, registration));
         }
 
         WakeIfRunningElsewhere();
@@ -313,9 +319,11 @@ public sealed partial class Reactor : IDisposable
         registration.Slot = _count;
         _table[_count++] = registration;
         _listsDirty = 1;
-        if (_logger.IsEnabled(LogLevel.Trace))
+        if (_logger.IsEnabled(LogLevel.Debug))
         {
-            Log.Registered(_logger, _name, SocketDescription.Describe(registration.Socket), registration.Interest);
+            // Read while the socket surely lives, so the line about its closing can name it even if it died first.
+            SocketDescription.Remember(registration);
+            Log.Registered(_logger, _name, registration);
         }
     }
 
@@ -326,6 +334,7 @@ public sealed partial class Reactor : IDisposable
         Array.Resize(ref _readSockets, size);
         Array.Resize(ref _writeSockets, size);
         Array.Resize(ref _errorSockets, size);
+        Array.Resize(ref _idleSockets, size);
         Array.Resize(ref _readRegs, size);
         Array.Resize(ref _writeRegs, size);
         Array.Resize(ref _errorRegs, size);
@@ -356,15 +365,16 @@ public sealed partial class Reactor : IDisposable
             _listsDirty = 1;
         }
 
-        lock (_lifecycleLock)
-        {
-            _sockets.Remove(registration.Socket);
-        }
-
         Interlocked.Decrement(ref _registrationCount);
         if (ReactorMetrics.ActiveRegistrations.Enabled)
         {
             ReactorMetrics.ActiveRegistrations.Add(-1, MetricTag);
+        }
+
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            // OnClosed comes later, often after the owner has disposed the socket: read its end points now.
+            SocketDescription.Remember(registration);
         }
 
         _pendingCloses.Enqueue((registration, reason, error));
@@ -376,10 +386,7 @@ public sealed partial class Reactor : IDisposable
         while (_pendingCloses.TryDequeue(out var closed))
         {
             Registration registration = closed.Registration;
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                Log.RegistrationClosed(_logger, _name, SocketDescription.Describe(registration.Socket), closed.Reason);
-            }
+            Log.RegistrationClosed(_logger, _name, registration, closed.Reason);
 
             _dispatched++;
             try
@@ -389,10 +396,7 @@ public sealed partial class Reactor : IDisposable
             catch (Exception e)
             {
                 // A faulty OnClosed is the handler's bug; the registration is over anyway, so log and go on.
-                if (_logger.IsEnabled(LogLevel.Error))
-                {
-                    Log.ClosedCallbackFault(_logger, _name, registration.Handler.GetType().Name, SocketDescription.Describe(registration.Socket), e);
-                }
+                Log.ClosedCallbackFault(_logger, _name, registration, e);
             }
 
             EndOfCallback();
@@ -415,44 +419,14 @@ public sealed partial class Reactor : IDisposable
             _loopThreadId = Environment.CurrentManagedThreadId;
         }
 
+        // Everything not yet closed, queued or in the table, is closed below; nothing can register meanwhile.
+        int open = Volatile.Read(ref _registrationCount);
         int dropped = 0;
-        int closed = 0;
         try
         {
-            while (_queue.TryDequeue(out WorkItem item))
-            {
-                switch (item.Kind)
-                {
-                    case WorkKind.Register:
-                    case WorkKind.Unregister:
-                        var registration = (Registration)item.Target;
-                        closed += registration.State == Registration.StateClosed ? 0 : 1;
-                        Close(registration, item.Kind == WorkKind.Register ? CloseReason.ReactorDisposed : CloseReason.Unregistered, null);
-                        break;
-                    case WorkKind.AddTimer:
-                        break;
-                    case WorkKind.Internal:
-                        dropped++;
-                        try
-                        {
-                            ((IReactorWork)item.Target).Drop();
-                        }
-                        catch (Exception e)
-                        {
-                            // Releasing must not stop the shutdown; it is the library's own code, so log it loudly.
-                            Log.PostedActionFault(_logger, _name, e);
-                        }
-
-                        break;
-                    default:
-                        dropped++;
-                        break;
-                }
-            }
-
+            dropped = DropQueue();
             while (_count > 0)
             {
-                closed++;
                 Close(_table[_count - 1], CloseReason.ReactorDisposed, null);
             }
 
@@ -463,10 +437,8 @@ public sealed partial class Reactor : IDisposable
         {
             Volatile.Write(ref _loopThreadId, 0);
             _wakeup.Dispose();
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                Log.Disposed(_logger, _name, closed, dropped);
-            }
+            int closed = open - Volatile.Read(ref _registrationCount);
+            Log.Disposed(_logger, _name, closed, dropped);
         }
     }
 }

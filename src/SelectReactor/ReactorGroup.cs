@@ -88,6 +88,12 @@ public sealed class ReactorGroup : IDisposable
     /// Stops every loop and disposes every reactor (closing their registrations with
     /// <see cref="CloseReason.ReactorDisposed"/>), then waits for the threads to end. Idempotent.
     /// </summary>
+    /// <remarks>
+    /// Safe from any thread, including one of the group's own reactor threads (from inside a callback, for example a
+    /// "shut down" command handled on a connection): it then stops and waits for the other reactors, and returns
+    /// without waiting for its own thread, whose reactor closes its registrations as soon as the running callback
+    /// returns. A failure of that one loop cannot be reported by this call.
+    /// </remarks>
     /// <exception cref="AggregateException">A loop had failed (its exception, for example repeated unexplained
     /// select failures, is inside); the group is disposed all the same.</exception>
     public void Dispose()
@@ -97,6 +103,9 @@ public sealed class ReactorGroup : IDisposable
             return;
         }
 
+        // Reactor.Dispose from its own thread only marks it disposed (the loop closes everything on its way out), and
+        // from any other thread waits for that loop to finish; so the one thread to skip when joining is our own.
+        Thread current = Thread.CurrentThread;
         foreach (Reactor reactor in _reactors)
         {
             reactor.Dispose();
@@ -104,7 +113,10 @@ public sealed class ReactorGroup : IDisposable
 
         foreach (Thread thread in _threads)
         {
-            thread.Join();
+            if (thread != current)
+            {
+                thread.Join();
+            }
         }
 
         var failures = new List<Exception>();

@@ -13,7 +13,12 @@ public sealed class ReactorOptions
     private TimeProvider _timeProvider = TimeProvider.System;
     private TimeSpan _maxSelectTimeout = TimeSpan.FromSeconds(1);
 
-    /// <summary>Where the reactor logs. Default <see langword="null"/>: nothing is logged.</summary>
+    /// <summary>
+    /// Where the reactor, and the servers, connections and endpoints on it, log. Default <see langword="null"/>:
+    /// warnings and errors (a handler that threw, a dead socket evicted, accept out of descriptors, a peer that does
+    /// not read) go to standard error, one line each, so that no fault goes unseen; nothing below Warning is written.
+    /// Pass <c>NullLoggerFactory.Instance</c> to log nothing at all.
+    /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>The clock behind timers. Default <see cref="TimeProvider.System"/>; tests may pass a fake one.</summary>
@@ -30,6 +35,12 @@ public sealed class ReactorOptions
     /// to wait until a socket, a timer or a cross-thread call wakes the reactor. Sub-millisecond values are rounded
     /// up to a whole millisecond (the resolution <c>Socket.Select</c> honours).
     /// </summary>
+    /// <remarks>
+    /// It is also the period at which the reactor checks the sockets of registrations that watch nothing
+    /// (<see cref="Interest.None"/>), which are in no select list: one disposed behind the reactor's back is closed
+    /// with <see cref="CloseReason.DeadSocket"/> within one period (one second when the value is infinite). The check
+    /// runs only while such registrations exist.
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">The value is zero, negative (other than infinite) or above <see cref="MaxTimeout"/>.</exception>
     public TimeSpan MaxSelectTimeout
     {
@@ -38,13 +49,17 @@ public sealed class ReactorOptions
         {
             if (value != Timeout.InfiniteTimeSpan && (value <= TimeSpan.Zero || value > MaxTimeout))
             {
-                throw new ArgumentOutOfRangeException(nameof(value), value, "MaxSelectTimeout must be positive and at most ReactorOptions.MaxTimeout, or Timeout.InfiniteTimeSpan.");
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"MaxSelectTimeout must be positive and at most ReactorOptions.MaxTimeout ({MaxTimeout}), or Timeout.InfiniteTimeSpan; the default is 1 second.");
             }
 
             _maxSelectTimeout = value;
         }
     }
 
-    /// <summary>A name for the reactor, used in logs and as the name of threads it starts. Default <see langword="null"/>.</summary>
+    /// <summary>
+    /// A name for the reactor, in its log messages and as the <c>selectreactor.reactor.name</c> tag of its metrics.
+    /// Default <see langword="null"/>, which names it "reactor". A <see cref="Reactor"/> starts no thread; a
+    /// <see cref="ReactorGroup"/> names each of its reactors, and the thread running it, "<c>{Name}-{index}</c>".
+    /// </summary>
     public string? Name { get; set; }
 }

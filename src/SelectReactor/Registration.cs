@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Net.Sockets;
 using System.Threading;
 
@@ -20,11 +22,23 @@ public sealed class Registration : IDisposable
 
     private const int AllInterest = (int)(Interest.Read | Interest.Write | Interest.Error);
 
+    // Process-wide: the active registration that owns each socket, so that one socket is never watched by two
+    // registrations (two reactor threads would both read it). One lookup when registering and one removal when the
+    // registration stops being active; the dictionary's striped locks keep reactors on different threads apart.
+    // Entries are removed as registrations end, and a disposed reactor ends all of its registrations.
+    private static readonly ConcurrentDictionary<Socket, Registration> s_owners = new(ReferenceEqualityComparer.Instance);
+
     private volatile int _interest;
     private volatile int _state;
 
     /// <summary>Index in the reactor's flat registration table, or -1 while not in it. Reactor thread only.</summary>
     internal int Slot = -1;
+
+    /// <summary>
+    /// The socket's end points as last read while it lived ("local -> remote"), for log lines written after it died.
+    /// Read only while debug logging is on; otherwise null.
+    /// </summary>
+    internal string? EndPoints;
 
     internal Registration(Reactor reactor, Socket socket, IEventHandler handler, Interest interest)
     {
@@ -78,27 +92,46 @@ public sealed class Registration : IDisposable
     /// <summary>Unregisters the socket. Safe from any thread and idempotent. Does not close the socket.</summary>
     /// <remarks>
     /// On the reactor thread the registration leaves the select lists at once and <see cref="IEventHandler.OnClosed"/>
-    /// follows as soon as the current callback returns. From another thread the request is queued and the reactor woken.
+    /// follows as soon as the current callback returns. From another thread the request is queued and the reactor
+    /// woken; no callback of this registration starts after Dispose returns, apart from that one OnClosed. Either way
+    /// the socket may be registered again, with this or any reactor, as soon as Dispose returns: calls made in order
+    /// on one thread take effect in that order.
     /// </remarks>
     public void Dispose()
     {
         if (Interlocked.CompareExchange(ref _state, StateDisposeRequested, StateActive) == StateActive)
         {
+            // Queued before the socket is released, so a Register of the same socket that follows lands behind it.
             Reactor.Unregister(this);
+            ReleaseSocket();
         }
+    }
+
+    /// <summary>
+    /// Makes this registration the socket's owner, or returns the active registration that owns it already.
+    /// </summary>
+    internal Registration? ClaimSocket()
+    {
+        Registration owner = s_owners.GetOrAdd(Socket, this);
+        return ReferenceEquals(owner, this) ? null : owner;
     }
 
     /// <summary>Marks the registration closed. Returns false when it was closed already. Reactor thread only.</summary>
     internal bool MarkClosed()
     {
-        if (_state == StateClosed)
+        // An exchange, because Dispose may move the state on another thread at the same time: whichever of the two
+        // sees the registration leave the active state releases the socket, exactly once.
+        int previous = Interlocked.Exchange(ref _state, StateClosed);
+        if (previous == StateActive)
         {
-            return false;
+            ReleaseSocket();
         }
 
-        _state = StateClosed;
-        return true;
+        return previous != StateClosed;
     }
+
+    /// <summary>Frees the socket for a new registration; only the entry of this registration is removed.</summary>
+    private void ReleaseSocket() => s_owners.TryRemove(new KeyValuePair<Socket, Registration>(Socket, this));
 
     internal static void ValidateInterest(Interest interest, string paramName)
     {

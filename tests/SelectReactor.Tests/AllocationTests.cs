@@ -59,6 +59,63 @@ public sealed class AllocationTests
     }
 
     [Fact]
+    public void Tick_IdleRegistrationsCheckedEveryTick_AllocatesNothing()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var reactor = new Reactor(new ReactorOptions { TimeProvider = time, MaxSelectTimeout = TimeSpan.FromMilliseconds(10) });
+        var pairs = new SocketPair[Connections];
+        for (int i = 0; i < Connections; i++)
+        {
+            pairs[i] = Loopback.Pair();
+            reactor.Register(pairs[i].Server, new SteadyHandler(new byte[16], () => { }, () => { }), i % 2 == 0 ? Interest.None : Interest.Read);
+        }
+
+        int selects = 0;
+        reactor.SelectImplementation = (read, write, error, micros) =>
+        {
+            selects++;
+            Socket.Select(read, write, error, micros);
+        };
+
+        try
+        {
+            // Each tick is one check period later, so the check of the idle half runs every time.
+            CheckIdleTicks(reactor, time, 10_000);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            CheckIdleTicks(reactor, time, 10_000);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            allocated.Should().Be(0, "checking the sockets that watch nothing must not allocate either");
+            selects.Should().Be((2 * 20_000) - 1, "every tick but the first (which added the registrations) ran the idle check and the select");
+            reactor.RegistrationCount.Should().Be(Connections);
+        }
+        finally
+        {
+            foreach (SocketPair pair in pairs)
+            {
+                pair.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void Post_SteadyStateWithAndWithoutState_AllocatesNothing()
+    {
+        using var reactor = new Reactor();
+        var counter = new int[1];
+        Action increment = () => counter[0]++;
+
+        // Warm-up: the queue's segment, the JIT and the per-type operation instances reach their steady state.
+        PostAndRun(reactor, increment, counter, 10_000);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        PostAndRun(reactor, increment, counter, 10_000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        allocated.Should().Be(0, "queueing a cached delegate, or a static lambda with reference-type state, must not allocate");
+        counter[0].Should().Be(40_000);
+    }
+
+    [Fact]
     public void Echo_50ConnectionsPingPong64Bytes_AllocatesLessThanOneBytePerMessageOnTheReactorThread()
     {
         const int Clients = 50; // 50 + listener + wake-up socket: below the runtime's own 80-socket allocation
@@ -137,6 +194,25 @@ public sealed class AllocationTests
                     got += n;
                 }
             }
+        }
+    }
+
+    private static void CheckIdleTicks(Reactor reactor, Microsoft.Extensions.Time.Testing.FakeTimeProvider time, int ticks)
+    {
+        for (int i = 0; i < ticks; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(10));
+            reactor.RunOnce(TimeSpan.Zero);
+        }
+    }
+
+    private static void PostAndRun(Reactor reactor, Action action, int[] counter, int rounds)
+    {
+        for (int i = 0; i < rounds; i++)
+        {
+            reactor.Post(action);
+            reactor.Post(static c => c[0]++, counter);
+            reactor.RunOnce(TimeSpan.Zero);
         }
     }
 

@@ -1,70 +1,27 @@
-using System;
-
 namespace SelectReactor;
 
-/// <summary>What a queued cross-thread request asks the reactor thread to do.</summary>
-internal enum WorkKind : byte
-{
-    Register,
-    Unregister,
-    AddTimer,
-    Post,
-    PostWithState,
-    Internal,
-}
-
 /// <summary>
-/// One entry of the reactor's cross-thread queue. A struct, so queueing allocates nothing beyond the queue's
-/// amortised segments; <see cref="Post{TState}"/> boxes only a value-type state.
+/// One entry of the reactor's cross-thread queue: what to act on, and the <see cref="WorkOperation"/> that runs it on
+/// the reactor thread or drops it if the reactor is disposed first. A struct over shared, stateless operations, so
+/// queueing allocates nothing beyond the queue's amortised segments;
+/// <see cref="Reactor.Post{TState}(System.Action{TState}, TState)"/> boxes only a value-type state.
 /// </summary>
 internal readonly struct WorkItem
 {
-    private WorkItem(WorkKind kind, object target, object? state, Action<object, object?>? invoker)
+    private readonly WorkOperation _operation;
+    private readonly object _target;
+    private readonly object? _state;
+
+    public WorkItem(WorkOperation operation, object target, object? state = null)
     {
-        Kind = kind;
-        Target = target;
-        State = state;
-        Invoker = invoker;
+        _operation = operation;
+        _target = target;
+        _state = state;
     }
 
-    public WorkKind Kind { get; }
+    /// <summary>Runs the work. Reactor thread only.</summary>
+    public void Run(Reactor reactor) => _operation.Run(reactor, _target, _state);
 
-    /// <summary>The registration, timer, or delegate to run.</summary>
-    public object Target { get; }
-
-    public object? State { get; }
-
-    public Action<object, object?>? Invoker { get; }
-
-    public static WorkItem ForRegistration(WorkKind kind, Registration registration) => new(kind, registration, null, null);
-
-    public static WorkItem ForTimer(ReactorTimer timer) => new(WorkKind.AddTimer, timer, null, null);
-
-    public static WorkItem ForAction(Action action) => new(WorkKind.Post, action, null, null);
-
-    public static WorkItem ForWork(IReactorWork work) => new(WorkKind.Internal, work, null, null);
-
-    public static WorkItem ForAction<TState>(Action<TState> action, TState state) => new(WorkKind.PostWithState, action, state, Post<TState>.Invoke);
-
-    /// <summary>Runs the posted delegate.</summary>
-    public void Run()
-    {
-        if (Kind == WorkKind.Post)
-        {
-            ((Action)Target)();
-        }
-        else if (Kind == WorkKind.Internal)
-        {
-            ((IReactorWork)Target).Run();
-        }
-        else
-        {
-            Invoker!(Target, State);
-        }
-    }
-
-    private static class Post<TState>
-    {
-        public static readonly Action<object, object?> Invoke = static (action, state) => ((Action<TState>)action)((TState)state!);
-    }
+    /// <summary>Releases the work the disposed reactor will never run. Returns true for a posted action dropped.</summary>
+    public bool Drop(Reactor reactor) => _operation.Drop(reactor, _target, _state);
 }

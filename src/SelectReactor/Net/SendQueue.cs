@@ -12,9 +12,10 @@ namespace SelectReactor.Net;
 /// </summary>
 internal sealed class SendQueue
 {
-    internal const int SegmentSize = 16 * 1024;
+    internal const int SegmentSize = BufferPool.SegmentSize;
 
-    // Allocated on first use: most connections (request/response, echo) never keep anything queued.
+    // Allocated on first use: most connections (request/response, echo) never keep anything queued. Its length is
+    // always a power of two (4, then doubling), so indexes wrap with a mask rather than a division.
     private Segment[] _ring = [];
     private int _head;
     private int _count;
@@ -37,7 +38,14 @@ internal sealed class SendQueue
     }
 
     /// <summary><see langword="true"/> when all queued bytes are in the oldest segment, so one plain send takes them.</summary>
-    public bool IsSingleSegment => Length == _ring[_head].End - _ring[_head].Start;
+    public bool IsSingleSegment
+    {
+        get
+        {
+            ref Segment head = ref _ring[_head];
+            return Length == head.End - head.Start;
+        }
+    }
 
     public void Append(ReadOnlySpan<byte> data)
     {
@@ -76,7 +84,7 @@ internal sealed class SendQueue
             throw new ArgumentOutOfRangeException(nameof(count), count, $"Advance must not pass the end of the span GetSpan or GetMemory returned ({free} bytes).");
         }
 
-        _ring[(_head + _count - 1) % _ring.Length].End += count;
+        _ring[(_head + _count - 1) & (_ring.Length - 1)].End += count; // the tail
         Length += count;
     }
 
@@ -108,7 +116,7 @@ internal sealed class SendQueue
         long total = 0;
         for (int i = 0; i < _count && gather.Count < maxSegments; i++)
         {
-            ref Segment segment = ref _ring[(_head + i) % _ring.Length];
+            ref Segment segment = ref _ring[(_head + i) & (_ring.Length - 1)];
             int length = segment.End - segment.Start;
             if (length > 0)
             {
@@ -145,7 +153,7 @@ internal sealed class SendQueue
     {
         get
         {
-            ref Segment tail = ref _ring[(_head + _count - 1) % _ring.Length];
+            ref Segment tail = ref _ring[(_head + _count - 1) & (_ring.Length - 1)];
             return tail.Array.Length - tail.End;
         }
     }
@@ -155,7 +163,7 @@ internal sealed class SendQueue
         int need = Math.Max(sizeHint, atLeast);
         if (_count > 0 && TailFree >= need)
         {
-            ref Segment tail = ref _ring[(_head + _count - 1) % _ring.Length];
+            ref Segment tail = ref _ring[(_head + _count - 1) & (_ring.Length - 1)];
             start = tail.End;
             return tail.Array;
         }
@@ -167,7 +175,7 @@ internal sealed class SendQueue
 
         // Bigger than a segment only when asked for in one piece (the pool rounds up to a power of two).
         byte[] array = BufferPool.Rent(Math.Max(SegmentSize, need));
-        _ring[(_head + _count) % _ring.Length] = new Segment(array, 0, 0);
+        _ring[(_head + _count) & (_ring.Length - 1)] = new Segment(array, 0, 0);
         _count++;
         start = 0;
         return array;
@@ -178,7 +186,7 @@ internal sealed class SendQueue
         ref Segment head = ref _ring[_head];
         BufferPool.Return(head.Array);
         head = default;
-        _head = (_head + 1) % _ring.Length;
+        _head = (_head + 1) & (_ring.Length - 1);
         _count--;
     }
 
@@ -187,7 +195,7 @@ internal sealed class SendQueue
         var bigger = new Segment[Math.Max(4, _ring.Length * 2)];
         for (int i = 0; i < _count; i++)
         {
-            bigger[i] = _ring[(_head + i) % _ring.Length];
+            bigger[i] = _ring[(_head + i) & (_ring.Length - 1)];
         }
 
         _ring = bigger;

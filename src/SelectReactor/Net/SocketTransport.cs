@@ -80,9 +80,13 @@ internal sealed class SocketTransport : IEventHandler, IBufferWriter<byte>
             return;
         }
 
-        registration.Interest = _connecting
+        Interest interest = _connecting
             ? Interest.Write | Interest.Error
             : (read && !InputEnded ? Interest.Read : Interest.None) | (WriteBlocked && Queue.Length > 0 ? Interest.Write : Interest.None);
+        if (interest != registration.Interest)
+        {
+            registration.Interest = interest;
+        }
     }
 
     /// <summary>

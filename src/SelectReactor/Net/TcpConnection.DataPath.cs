@@ -160,7 +160,6 @@ public sealed partial class TcpConnection
     /// <summary>The end of the callback in which output was written or delivery asked for: deliver, then flush and settle.</summary>
     void IEndOfCallback.OnEndOfCallback()
     {
-        _endOfCallbackQueued = false;
         try
         {
             if (_deliveryRequested)
@@ -168,10 +167,11 @@ public sealed partial class TcpConnection
                 _deliveryRequested = false;
                 if (CanDeliver && _layer is not null && _layer.HasPendingInput)
                 {
-                    CallLayer(LayerCall.DeliverPending);
+                    CallLayer(LayerCall.DeliverPending); // what the handler writes meanwhile goes in the flush below
                 }
             }
 
+            _endOfCallbackQueued = false; // from here on (OnDrained, say), a write asks for another pass
             if (Flush(socketWritable: false))
             {
                 Settle();

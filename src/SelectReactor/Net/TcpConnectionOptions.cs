@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.Threading;
 
 namespace SelectReactor.Net;
@@ -8,9 +9,12 @@ public sealed class TcpConnectionOptions
 {
     private int _receiveBufferSize = 64 * 1024;
     private int _maxReadsPerReadiness = 4;
-    private long _sendHighWatermark = 256 * 1024;
-    private long _sendLowWatermark = 64 * 1024;
-    private long _maxPendingSendBytes = 4 * 1024 * 1024;
+    private const long DefaultSendHighWatermark = 256 * 1024;
+    private const long DefaultSendLowWatermark = 64 * 1024;
+    private const long DefaultMaxPendingSendBytes = 4 * 1024 * 1024;
+    private long _sendHighWatermark = DefaultSendHighWatermark;
+    private long _sendLowWatermark = DefaultSendLowWatermark;
+    private long _maxPendingSendBytes = DefaultMaxPendingSendBytes;
     private TimeSpan _idleTimeout = Timeout.InfiniteTimeSpan;
     private TimeSpan _closeTimeout = TimeSpan.FromSeconds(5);
     private TimeSpan _closeFlushTimeout = TimeSpan.FromSeconds(60);
@@ -150,19 +154,29 @@ public sealed class TcpConnectionOptions
     internal Func<ConnectionLayer>? LayerFactory { get; set; }
 
     /// <summary>Checks that the watermarks and the cap are consistent.</summary>
-    /// <exception cref="ArgumentException">Low watermark above high, or high at or above the cap.</exception>
+    /// <exception cref="ArgumentException">Low watermark above high, or high at or above the cap; the message gives the
+    /// values involved, which of them are defaults, and what to change.</exception>
     internal TcpConnectionOptions Validated()
     {
         if (SendLowWatermark > SendHighWatermark)
         {
-            throw new ArgumentException("SendLowWatermark must not exceed SendHighWatermark.");
+            throw new ArgumentException(
+                $"TcpConnectionOptions.SendLowWatermark ({Describe(SendLowWatermark, DefaultSendLowWatermark)}) must not exceed " +
+                $"SendHighWatermark ({Describe(SendHighWatermark, DefaultSendHighWatermark)}): lower SendLowWatermark or raise SendHighWatermark.");
         }
 
         if (SendHighWatermark >= MaxPendingSendBytes)
         {
-            throw new ArgumentException("SendHighWatermark must be below MaxPendingSendBytes.");
+            throw new ArgumentException(
+                $"TcpConnectionOptions.SendHighWatermark ({Describe(SendHighWatermark, DefaultSendHighWatermark)}) must be below " +
+                $"MaxPendingSendBytes ({Describe(MaxPendingSendBytes, DefaultMaxPendingSendBytes)}): a connection must stop reading before " +
+                "its output reaches the cap. Set SendHighWatermark (and SendLowWatermark) below the cap too, or raise MaxPendingSendBytes.");
         }
 
         return this;
     }
+
+    private static string Describe(long bytes, long defaultBytes) => bytes == defaultBytes
+        ? string.Create(CultureInfo.InvariantCulture, $"{bytes:N0} bytes, the default")
+        : string.Create(CultureInfo.InvariantCulture, $"{bytes:N0} bytes; default {defaultBytes:N0}");
 }

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
-using System.IO;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -18,7 +17,10 @@ namespace SelectReactor.Net;
 /// <remarks>
 /// Accepts in bounded batches per readiness; beyond <see cref="TcpServerOptions.MaxConnections"/> new sockets are
 /// accepted and closed at once. When accept runs out of descriptors or buffers, the listener is left alone for a
-/// back-off period (doubling up to a second) instead of spinning on it, and other connections keep working.
+/// back-off period (from <see cref="TcpServerOptions.InitialAcceptBackoff"/>, doubling up to
+/// <see cref="TcpServerOptions.MaxAcceptBackoff"/>) instead of spinning on it, and other connections keep working; a
+/// few descriptors are held in reserve and freed at that moment, so that the rest of the process (a signal handler's
+/// thread, a first-time assembly load) still finds some.
 /// <see cref="Start"/>, <see cref="Stop"/> and the counters are safe from any thread.
 /// </remarks>
 public sealed class TcpServer : IDisposable
@@ -35,6 +37,7 @@ public sealed class TcpServer : IDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action _resumeAccepting;
     private Socket? _listener;
+    private UnixSocketFile? _socketFile;
     private Registration? _listenerRegistration;
     private IDisposable? _backoffTimer;
     private TimeSpan _backoff;
@@ -89,7 +92,7 @@ public sealed class TcpServer : IDisposable
         _reactor = acceptReactor;
         EndPoint = endPoint;
         _handlerFactory = handlerFactory;
-        _options = options ?? new TcpServerOptions();
+        _options = (options ?? new TcpServerOptions()).Validated();
         _connectionOptions = _options.Connection.Validated();
         if (_options.Tls is { } tls)
         {
@@ -156,7 +159,7 @@ public sealed class TcpServer : IDisposable
     /// here and <see cref="LocalEndPoint"/> is set on return. Safe from any thread; only once.
     /// </summary>
     /// <exception cref="InvalidOperationException">Already started.</exception>
-    /// <exception cref="SocketException">The end point could not be bound (for example it is in use).</exception>
+    /// <exception cref="SocketException">The end point could not be bound (for example it is in use); the message names it.</exception>
     /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
     public void Start()
     {
@@ -164,6 +167,8 @@ public sealed class TcpServer : IDisposable
         {
             throw new InvalidOperationException("The server was already started.");
         }
+
+        DescriptorReserve.Start();
 
         Socket listener = EndPoint is UnixDomainSocketEndPoint unix
             ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
@@ -181,11 +186,19 @@ public sealed class TcpServer : IDisposable
             }
 
             listener.Bind(EndPoint);
+            _socketFile = EndPoint is UnixDomainSocketEndPoint bound ? UnixSocketFile.Created(bound) : null;
             listener.Listen(_options.Backlog);
             LocalEndPoint = listener.LocalEndPoint ?? EndPoint;
             _name = LocalEndPoint.ToString() ?? _name;
             _listener = listener;
             _listenerRegistration = _reactor.Register(listener, new ListenerEvents(this), Interest.Read);
+        }
+        catch (SocketException e) when (!e.Message.StartsWith("Cannot listen on", StringComparison.Ordinal))
+        {
+            // "Address already in use" alone does not say which address: name it, keeping the error code. (The Unix
+            // socket path checks name it already.)
+            listener.Dispose();
+            throw new SocketException((int)e.SocketErrorCode, $"Cannot listen on {EndPoint}: {e.Message}");
         }
         catch
         {
@@ -232,8 +245,13 @@ public sealed class TcpServer : IDisposable
         _stopped = true;
         _backoffTimer?.Dispose();
         _listenerRegistration?.Dispose();
-        CloseListener();
-        NetLog.StoppedListening(_logger, _name, ConnectionCount);
+        if (_listener is not null)
+        {
+            // Only a server that listened stopped listening (Dispose after a failed Start says nothing).
+            CloseListener();
+            NetLog.StoppedListening(_logger, _name, ConnectionCount);
+        }
+
         foreach (Shard shard in _shards)
         {
             if (shard.Reactor.IsOnReactorThread)
@@ -266,21 +284,14 @@ public sealed class TcpServer : IDisposable
 
     private void CloseListener()
     {
-        _listener?.Dispose();
-        if (EndPoint is UnixDomainSocketEndPoint unix && IsFilePath(unix))
+        if (_listener is not null && _socketFile is not null)
         {
-            try
-            {
-                File.Delete(unix.ToString());
-            }
-            catch (IOException)
-            {
-                // Best effort: the file may already be gone.
-            }
-            catch (UnauthorizedAccessException)
-            {
-                // Best effort: someone else owns it now.
-            }
+            // Removes the socket file only if it is still the one this server's bind created.
+            _socketFile.CloseListener(_listener);
+        }
+        else
+        {
+            _listener?.Dispose();
         }
     }
 
@@ -358,7 +369,8 @@ public sealed class TcpServer : IDisposable
 
             if (_logger.IsEnabled(LogLevel.Debug))
             {
-                NetLog.ConnectionRejected(_logger, SocketDescription.Endpoint(socket, local: false), ConnectionCount);
+                string peer = SocketDescription.Endpoint(socket, local: false); // built only when logged (CA1873)
+                NetLog.ConnectionRejected(_logger, peer, ConnectionCount);
             }
 
             socket.Dispose();
@@ -485,6 +497,7 @@ public sealed class TcpServer : IDisposable
     /// </summary>
     private void BackOff(SocketError error)
     {
+        DescriptorReserve.Release(); // first: logging the warning may itself need a descriptor
         Interlocked.Increment(ref _acceptBackoffCount);
         if (ReactorMetrics.AcceptBackoffs.Enabled)
         {
@@ -494,7 +507,7 @@ public sealed class TcpServer : IDisposable
         if (!_inBackoffEpisode)
         {
             _inBackoffEpisode = true;
-            NetLog.AcceptBackoff(_logger, _name, error, (int)_backoff.TotalMilliseconds);
+            NetLog.AcceptBackoff(_logger, _name, error, (int)_backoff.TotalMilliseconds, (int)_options.MaxAcceptBackoff.TotalMilliseconds);
         }
 
         _listenerRegistration!.Interest = Interest.None;
@@ -507,6 +520,12 @@ public sealed class TcpServer : IDisposable
     {
         if (!_stopped && _listenerRegistration is { IsActive: true } registration)
         {
+            if (!DescriptorReserve.TryRestore())
+            {
+                BackOff(SocketError.TooManyOpenSockets); // not enough room yet to accept and keep the reserve
+                return;
+            }
+
             registration.Interest = Interest.Read;
         }
     }
@@ -528,41 +547,12 @@ public sealed class TcpServer : IDisposable
         StopOnReactor();
     }
 
-    private static bool IsFilePath(UnixDomainSocketEndPoint endPoint)
-    {
-        string path = endPoint.ToString();
-        return path.Length > 0 && path[0] != '\0' && path[0] != '@';
-    }
-
-    /// <summary>Removes a socket file left behind by a process that died, but never one a live server still uses.</summary>
-    private static void RemoveStaleSocketFile(UnixDomainSocketEndPoint endPoint)
-    {
-        if (!IsFilePath(endPoint) || !File.Exists(endPoint.ToString()))
-        {
-            return;
-        }
-
-        bool inUse;
-        using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
-        {
-            try
-            {
-                probe.Connect(endPoint);
-                inUse = true;
-            }
-            catch (SocketException)
-            {
-                inUse = false; // expected for a stale file: nobody is listening
-            }
-        }
-
-        if (inUse)
-        {
-            throw new SocketException((int)SocketError.AddressAlreadyInUse);
-        }
-
-        File.Delete(endPoint.ToString());
-    }
+    /// <summary>
+    /// Makes way for binding a Unix socket path: removes a socket file left behind by a process that died, but refuses
+    /// (with AddressAlreadyInUse, naming the path and what is there) a live server's socket, a regular file, a
+    /// directory or a symbolic link, and leaves them untouched.
+    /// </summary>
+    private static void RemoveStaleSocketFile(UnixDomainSocketEndPoint endPoint) => UnixSocketFile.RemoveIfStale(endPoint);
 
     /// <summary>An accepted socket on its way to another reactor: started there, or closed if that reactor is disposed first.</summary>
     private sealed class Handoff(TcpServer server, Shard shard, Socket socket) : IReactorWork

@@ -12,8 +12,12 @@ public sealed class TcpServerOptions
     private int _maxConnections = 10_000;
     private int _acceptBatch = 64;
     private long _maxPendingSendBytesTotal = 256L * 1024 * 1024;
+    private static readonly TimeSpan DefaultInitialAcceptBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan DefaultMaxAcceptBackoff = TimeSpan.FromSeconds(1);
     private TcpConnectionOptions _connection = new();
     private TimeSpan _tlsHandshakeTimeout = TimeSpan.FromSeconds(10);
+    private TimeSpan _initialAcceptBackoff = DefaultInitialAcceptBackoff;
+    private TimeSpan _maxAcceptBackoff = DefaultMaxAcceptBackoff;
 
     /// <summary>
     /// The listen backlog: connections the kernel completes before they are accepted. Default 4,096 (the kernel caps
@@ -62,11 +66,28 @@ public sealed class TcpServerOptions
     /// <summary>The linger option for accepted sockets, or <see langword="null"/> (default) for the system's.</summary>
     public LingerOption? Linger { get; set; }
 
-    /// <summary>The first pause after accept runs out of descriptors or buffers; it doubles up to <see cref="MaxAcceptBackoff"/>. Default 50 ms.</summary>
-    public TimeSpan InitialAcceptBackoff { get; set; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// The first pause after accept runs out of descriptors or buffers; it doubles up to <see cref="MaxAcceptBackoff"/>.
+    /// Default 50 ms. Positive (zero would turn the back-off into a spin) and at most <see cref="ReactorOptions.MaxTimeout"/>;
+    /// at most <see cref="MaxAcceptBackoff"/>, which the server checks when it is created.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero, negative or above <see cref="ReactorOptions.MaxTimeout"/>.</exception>
+    public TimeSpan InitialAcceptBackoff
+    {
+        get => _initialAcceptBackoff;
+        set => _initialAcceptBackoff = CheckBackoff(value, nameof(InitialAcceptBackoff), DefaultInitialAcceptBackoff);
+    }
 
-    /// <summary>The longest pause after accept runs out of descriptors or buffers. Default 1 second.</summary>
-    public TimeSpan MaxAcceptBackoff { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// The longest pause after accept runs out of descriptors or buffers. Default 1 second. Positive and at most
+    /// <see cref="ReactorOptions.MaxTimeout"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero, negative or above <see cref="ReactorOptions.MaxTimeout"/>.</exception>
+    public TimeSpan MaxAcceptBackoff
+    {
+        get => _maxAcceptBackoff;
+        set => _maxAcceptBackoff = CheckBackoff(value, nameof(MaxAcceptBackoff), DefaultMaxAcceptBackoff);
+    }
 
     /// <summary>
     /// The server-wide budget for pending output: the sum of what all its connections hold unsent once each flush is
@@ -146,5 +167,33 @@ public sealed class TcpServerOptions
 
             _tlsHandshakeTimeout = value;
         }
+    }
+
+    /// <summary>Checks what no single setter can: the back-off bounds against each other, and the connection options.</summary>
+    /// <exception cref="ArgumentException">The options are inconsistent; the message gives the values and the defaults.</exception>
+    internal TcpServerOptions Validated()
+    {
+        if (InitialAcceptBackoff > MaxAcceptBackoff)
+        {
+            throw new ArgumentException(
+                $"TcpServerOptions.InitialAcceptBackoff ({InitialAcceptBackoff.TotalMilliseconds} ms) must not exceed MaxAcceptBackoff " +
+                $"({MaxAcceptBackoff.TotalMilliseconds} ms); the defaults are {DefaultInitialAcceptBackoff.TotalMilliseconds} ms and {DefaultMaxAcceptBackoff.TotalMilliseconds} ms.");
+        }
+
+        Connection.Validated();
+        return this;
+    }
+
+    private static TimeSpan CheckBackoff(TimeSpan value, string name, TimeSpan defaultValue)
+    {
+        if (value <= TimeSpan.Zero || value > ReactorOptions.MaxTimeout)
+        {
+            throw new ArgumentOutOfRangeException(
+                name,
+                value,
+                $"{name} must be positive (zero would make the back-off a spin) and at most {ReactorOptions.MaxTimeout}; it was {value}. The default is {defaultValue.TotalMilliseconds} ms.");
+        }
+
+        return value;
     }
 }

@@ -45,7 +45,9 @@ public sealed class FaultInjectionTests
             Wait.Result(reader).Should().Equal(payload);
         });
 
-        spurious.Should().BeGreaterThan(0, "the echo ran through spurious readiness (how many ticks it takes depends on how output is batched)");
+        // What matters is that spurious ticks happened; how many selects the transfer takes depends on the machine
+        // (on a fast one loopback's buffers swallow it in under ten).
+        spurious.Should().BeGreaterThan(0);
         Wait.Until(() => handler.Closes.Count == 8, "every connection closed");
         handler.Closes.Should().OnlyContain(c => c.Reason == ConnectionCloseReason.RemoteClose);
         harness.Running.LoopError.Should().BeNull();

@@ -2,8 +2,8 @@
 # strace-batch.sh - proof that output written during one callback leaves in one system call: 16 pipelined requests,
 # answered by a server that calls Send once per reply (Program.cs), counted with strace.
 #
-#   tests/BatchProof/strace-batch.sh                 # this tree
-#   tests/BatchProof/strace-batch.sh --src OTHER     # the same program built against another checkout (to compare)
+#   tests/ConnectionProbe/strace-batch.sh                 # this tree
+#   tests/ConnectionProbe/strace-batch.sh --src OTHER     # the same program built against another checkout (to compare)
 #
 # Prints the send system calls that carried replies, then "16 pipelined requests answered with N send system
 # call(s)". Needs strace and bash's /dev/tcp. Every wait is bounded; everything started is stopped.
@@ -15,12 +15,12 @@ work="$(mktemp -d)"
 trap 'exec 3>&- 2>/dev/null || true; kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # Built from a copy, so that building against another tree leaves this one's obj/ alone.
-mkdir -p "$work/proof" && cp "$here/BatchProof.csproj" "$here/Program.cs" "$work/proof/"
-dotnet build "$work/proof/BatchProof.csproj" -c Release -o "$work/bin" -p:SelectReactorProject="$project" \
+mkdir -p "$work/proof" && cp "$here/ConnectionProbe.csproj" "$here/Program.cs" "$work/proof/"
+dotnet build "$work/proof/ConnectionProbe.csproj" -c Release -o "$work/bin" -p:SelectReactorProject="$project" \
   >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 
 mkfifo "$work/stdin"
-strace -f -qq -e trace=sendto,sendmsg,write -s 256 -o "$work/strace.log" dotnet "$work/bin/BatchProof.dll" <"$work/stdin" >"$work/out" 2>&1 &
+strace -f -qq -e trace=sendto,sendmsg,write -s 256 -o "$work/strace.log" dotnet "$work/bin/ConnectionProbe.dll" lines --until-stdin-closes <"$work/stdin" >"$work/out" 2>&1 &
 server=$!
 exec 4>"$work/stdin" # holds the server's stdin open until the end
 for _ in $(seq 1 200); do grep -q "listening on" "$work/out" && break; sleep 0.05; done

@@ -1,0 +1,127 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+using SelectReactor.Net;
+
+namespace SelectReactor.Hosting.Internal;
+
+/// <summary>
+/// Reads the host's and the servers' settings from configuration, by hand rather than through the reflection binder:
+/// no trimming or AOT warnings, and every error names the key, the value and what is allowed. An unknown key is an
+/// error too, so that a typo does not silently leave a default in place.
+/// </summary>
+internal static class HostingConfiguration
+{
+    private static readonly string[] HostKeys = ["Name", "MaxSelectTimeout", "ReactorCount", "Servers"];
+
+    private static readonly string[] ServerKeys =
+        ["EndPoint", "Backlog", "MaxConnections", "AcceptBatch", "NoDelay", "InitialAcceptBackoff", "MaxAcceptBackoff", "Connection"];
+
+    private static readonly string[] ConnectionKeys =
+        ["ReceiveBufferSize", "MaxReadsPerReadiness", "SendHighWatermark", "SendLowWatermark", "MaxPendingSendBytes", "IdleTimeout", "CloseTimeout"];
+
+    /// <summary>Sets the host options found in <paramref name="section"/>.</summary>
+    /// <exception cref="InvalidOperationException">A value cannot be read, or a key is unknown.</exception>
+    public static void Bind(IConfiguration section, SelectReactorHostOptions options)
+    {
+        CheckKeys(section, HostKeys);
+        Read(section, "Name", value => options.Name = value);
+        Read(section, "MaxSelectTimeout", value => options.MaxSelectTimeout = ParseTimeSpan(value));
+        Read(section, "ReactorCount", value => options.ReactorCount = ParseInt(value));
+    }
+
+    /// <summary>Sets the server options found in <paramref name="section"/>, and its <c>Connection</c> subsection.</summary>
+    /// <exception cref="InvalidOperationException">A value cannot be read or is out of range, or a key is unknown.</exception>
+    public static void Bind(IConfiguration section, TcpServerOptions options)
+    {
+        CheckKeys(section, ServerKeys);
+        Read(section, "Backlog", value => options.Backlog = ParseInt(value));
+        Read(section, "MaxConnections", value => options.MaxConnections = ParseInt(value));
+        Read(section, "AcceptBatch", value => options.AcceptBatch = ParseInt(value));
+        Read(section, "NoDelay", value => options.NoDelay = ParseBool(value));
+        Read(section, "InitialAcceptBackoff", value => options.InitialAcceptBackoff = ParseTimeSpan(value));
+        Read(section, "MaxAcceptBackoff", value => options.MaxAcceptBackoff = ParseTimeSpan(value));
+        IConfigurationSection connection = section.GetSection("Connection");
+        CheckKeys(connection, ConnectionKeys);
+        TcpConnectionOptions c = options.Connection;
+        Read(connection, "ReceiveBufferSize", value => c.ReceiveBufferSize = ParseInt(value));
+        Read(connection, "MaxReadsPerReadiness", value => c.MaxReadsPerReadiness = ParseInt(value));
+        Read(connection, "SendHighWatermark", value => c.SendHighWatermark = ParseLong(value));
+        Read(connection, "SendLowWatermark", value => c.SendLowWatermark = ParseLong(value));
+        Read(connection, "MaxPendingSendBytes", value => c.MaxPendingSendBytes = ParseLong(value));
+        Read(connection, "IdleTimeout", value => c.IdleTimeout = ParseTimeSpan(value));
+        Read(connection, "CloseTimeout", value => c.CloseTimeout = ParseTimeSpan(value));
+    }
+
+    /// <summary>The required <c>EndPoint</c>: "127.0.0.1:7000", "[::]:7000", "0.0.0.0:7000" or "unix:/run/app.sock".</summary>
+    /// <exception cref="InvalidOperationException">It is missing or not one of those forms.</exception>
+    public static EndPoint ReadEndPoint(IConfiguration section)
+    {
+        string path = section is IConfigurationSection s ? s.Path + ":EndPoint" : "EndPoint";
+        string? value = section["EndPoint"];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new InvalidOperationException($"Configuration {path} is missing: give an IP end point such as 127.0.0.1:7000 or [::]:7000, or unix:/path/to/socket.");
+        }
+
+        if (value.StartsWith("unix:", StringComparison.Ordinal) && value.Length > "unix:".Length)
+        {
+            return new UnixDomainSocketEndPoint(value["unix:".Length..]);
+        }
+
+        if (IPEndPoint.TryParse(value, out IPEndPoint? ip) && value.Contains(':', StringComparison.Ordinal))
+        {
+            return ip;
+        }
+
+        throw new InvalidOperationException($"Configuration {path} = '{value}' is not an end point: give an IP address and a port such as 127.0.0.1:7000 or [::]:7000 (host names are not resolved), or unix:/path/to/socket.");
+    }
+
+    private static void CheckKeys(IConfiguration section, string[] known)
+    {
+        foreach (IConfigurationSection child in section.GetChildren())
+        {
+            if (Array.IndexOf(known, child.Key) < 0)
+            {
+                throw new InvalidOperationException($"Configuration {child.Path} is not a setting; the settings here are: {string.Join(", ", known)}.");
+            }
+        }
+    }
+
+    private static void Read(IConfiguration section, string key, Action<string> apply)
+    {
+        string? value = section[key];
+        if (value is null)
+        {
+            return;
+        }
+
+        try
+        {
+            apply(value);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            string path = section is IConfigurationSection s ? $"{s.Path}:{key}" : key;
+            throw new InvalidOperationException($"Configuration {path} = '{value}': {e.Message}", e);
+        }
+    }
+
+    private static int ParseInt(string value) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int result) ? result : throw new FormatException("not a whole number.");
+
+    private static long ParseLong(string value) =>
+        long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long result) ? result : throw new FormatException("not a whole number.");
+
+    private static bool ParseBool(string value) =>
+        bool.TryParse(value, out bool result) ? result : throw new FormatException("not true or false.");
+
+    /// <summary>A time span as .NET writes it ("00:00:05", "1.00:00:00") or "Infinite"; a bare number ("5", which .NET reads as days) is refused.</summary>
+    private static TimeSpan ParseTimeSpan(string value) =>
+        value.Equals("Infinite", StringComparison.OrdinalIgnoreCase) ? System.Threading.Timeout.InfiniteTimeSpan
+        : value.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out TimeSpan result) ? result
+        : throw new FormatException("not a time span: write hours:minutes:seconds such as 00:00:05, or Infinite.");
+}

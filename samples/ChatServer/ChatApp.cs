@@ -1,6 +1,5 @@
 using System;
 using System.Net;
-using System.Net.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -32,10 +31,9 @@ internal static class ChatApp
             server.Connection.MaxPendingSendBytes = options.MaxPendingBytes;
             server.Connection.SendHighWatermark = options.MaxPendingBytes / 2;
             server.Connection.SendLowWatermark = options.MaxPendingBytes / 8;
-            if (options.TlsCertificate is { } certificate)
+            if (options.UsesTls)
             {
-                // TLS: the handler is the same, it sees plaintext lines.
-                server.Tls = new SslServerAuthenticationOptions { ServerCertificate = certificate };
+                TlsCertificate.Apply(server, options); // TLS (--tls-cert): the handler is the same, it sees plaintext lines
             }
         });
         return builder.Build();

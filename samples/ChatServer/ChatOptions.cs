@@ -37,7 +37,16 @@ internal sealed class ChatOptions
     public string? TlsKeyFile { get; set; }
 
     /// <summary>The certificate loaded from <see cref="TlsCertificateFile"/> (by the program), or null for plain TCP.</summary>
-    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; set; }
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate
+    {
+        get => (System.Security.Cryptography.X509Certificates.X509Certificate2?)_tlsCertificate;
+        set => _tlsCertificate = value;
+    }
+
+    /// <summary>A certificate is set: serve TLS. Read without touching the certificate's type, so a plain server never loads the cryptography assemblies.</summary>
+    public bool UsesTls => _tlsCertificate is not null;
+
+    private object? _tlsCertificate;
 
     public bool Help { get; private set; }
 
@@ -55,7 +64,7 @@ internal sealed class ChatOptions
                 continue;
             }
 
-            if (name is not ("--host" or "--port" or "--max-line" or "--max-pending" or "--log-level"))
+            if (name is not ("--host" or "--port" or "--max-line" or "--max-pending" or "--log-level" or "--tls-cert" or "--tls-key"))
             {
                 error = $"unknown option: {name}";
                 return null;

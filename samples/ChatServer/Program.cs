@@ -22,14 +22,10 @@ if (options.Help)
     return 0;
 }
 
-if (options.TlsCertificateFile is not null)
+if (options.TlsCertificateFile is not null && !TlsCertificate.TryLoad(options, out string? tlsError))
 {
-    options.TlsCertificate = TlsCertificate.Load(options.TlsCertificateFile, options.TlsKeyFile, out string? tlsError);
-    if (options.TlsCertificate is null)
-    {
-        Console.Error.WriteLine($"error: {tlsError}");
-        return 2;
-    }
+    Console.Error.WriteLine($"error: {tlsError}");
+    return 2;
 }
 
 // Console.Out and Console.Error are set up now, while descriptors are free, not at their first line (see ChatRoom).

@@ -133,5 +133,6 @@ internal sealed class EchoOptions
     }
 
     private static bool TakesValue(string name) =>
-        name is "--host" or "--port" or "--unix" or "--max-connections" or "--idle-timeout" or "--high-watermark" or "--reactors" or "--log-level";
+        name is "--host" or "--port" or "--unix" or "--max-connections" or "--idle-timeout" or "--high-watermark" or "--reactors" or "--log-level"
+            or "--tls-cert" or "--tls-key";
 }

@@ -56,17 +56,11 @@ if (options.HighWatermark is { } high)
     serverOptions.Connection.SendLowWatermark = high / 4;
 }
 
-if (options.TlsCertificate is not null)
+// TLS: the handler is the same; it sees plaintext. See the README's TLS quick start for a development certificate.
+if (options.TlsCertificate is not null && !TlsCertificate.Configure(serverOptions, options.TlsCertificate, options.TlsKey, out string? tlsError))
 {
-    // TLS: the handler is the same; it sees plaintext. See the README's TLS quick start for a development certificate.
-    System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = TlsCertificate.Load(options.TlsCertificate, options.TlsKey, out string? tlsError);
-    if (certificate is null)
-    {
-        RawOutput.Error.WriteLine($"error: {tlsError}");
-        return 2;
-    }
-
-    serverOptions.Tls = new System.Net.Security.SslServerAuthenticationOptions { ServerCertificate = certificate };
+    RawOutput.Error.WriteLine($"error: {tlsError}");
+    return 2;
 }
 
 using var server = new TcpServer(group, endPoint, () => EchoHandler.Instance, serverOptions);

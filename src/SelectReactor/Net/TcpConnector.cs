@@ -38,8 +38,8 @@ public static class TcpConnector
         options ??= new TcpConnectorOptions();
         options.Connection.Validated();
         ILogger logger = reactor.CreateLogger("SelectReactor.Net.TcpConnector");
-        ConnectionLayer? layer = options.Tls is { } tls
-            ? TlsLayer.ForClient(TlsOptions.ForClient(tls, remoteEndPoint), options.TlsHandshakeTimeout)
+        ConnectionLayer? layer = options.HasTls
+            ? TlsOptions.ClientLayer(options, remoteEndPoint)
             : options.Connection.LayerFactory?.Invoke();
         var connection = new TcpConnection(reactor, null, handler, options.Connection, logger, onClosed: null, layer);
         var attempt = new ConnectAttempt(connection, remoteEndPoint, options, logger);

@@ -10,6 +10,7 @@ public sealed class TcpConnectorOptions
     private TimeSpan _connectTimeout = TimeSpan.FromSeconds(10);
     private TcpConnectionOptions _connection = new();
     private TimeSpan _tlsHandshakeTimeout = TimeSpan.FromSeconds(10);
+    private object? _tls; // an SslClientAuthenticationOptions; see HasTls
 
     /// <summary>How long name resolution plus the connect (over every resolved address) may take. Default 10 seconds.</summary>
     public TimeSpan ConnectTimeout
@@ -48,7 +49,14 @@ public sealed class TcpConnectorOptions
     /// <see cref="System.Security.Authentication.AuthenticationException"/>. The object is never changed; callbacks
     /// run on the reactor thread.
     /// </remarks>
-    public SslClientAuthenticationOptions? Tls { get; set; }
+    public SslClientAuthenticationOptions? Tls
+    {
+        get => (SslClientAuthenticationOptions?)_tls;
+        set => _tls = value;
+    }
+
+    /// <summary><see langword="true"/> when <see cref="Tls"/> is set; read without loading the TLS assemblies (see <see cref="TcpServerOptions"/>).</summary>
+    internal bool HasTls => _tls is not null;
 
     /// <summary>
     /// How long the TLS handshake may take once connected, before the connection is closed with

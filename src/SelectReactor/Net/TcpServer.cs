@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
@@ -94,16 +93,7 @@ public sealed class TcpServer : IDisposable
         _handlerFactory = handlerFactory;
         _options = (options ?? new TcpServerOptions()).Validated();
         _connectionOptions = _options.Connection.Validated();
-        if (_options.Tls is { } tls)
-        {
-            SslServerAuthenticationOptions prepared = TlsOptions.PrepareServer(tls);
-            TimeSpan handshakeTimeout = _options.TlsHandshakeTimeout;
-            _layerFactory = () => TlsLayer.ForServer(prepared, handshakeTimeout);
-        }
-        else
-        {
-            _layerFactory = _connectionOptions.LayerFactory;
-        }
+        _layerFactory = _options.HasTls ? TlsOptions.ServerLayerFactory(_options) : _connectionOptions.LayerFactory;
 
         _logger = acceptReactor.CreateLogger("SelectReactor.Net.TcpServer");
         _connectionLogger = acceptReactor.CreateLogger("SelectReactor.Net.TcpConnection");

@@ -16,6 +16,7 @@ public sealed class TcpServerOptions
     private static readonly TimeSpan DefaultMaxAcceptBackoff = TimeSpan.FromSeconds(1);
     private TcpConnectionOptions _connection = new();
     private TimeSpan _tlsHandshakeTimeout = TimeSpan.FromSeconds(10);
+    private object? _tls; // an SslServerAuthenticationOptions; see HasTls
     private TimeSpan _initialAcceptBackoff = DefaultInitialAcceptBackoff;
     private TimeSpan _maxAcceptBackoff = DefaultMaxAcceptBackoff;
 
@@ -146,7 +147,17 @@ public sealed class TcpServerOptions
     /// that handshakes do not rebuild its chain. Selection callbacks run on the reactor thread: keep them quick.
     /// </para>
     /// </remarks>
-    public SslServerAuthenticationOptions? Tls { get; set; }
+    public SslServerAuthenticationOptions? Tls
+    {
+        get => (SslServerAuthenticationOptions?)_tls;
+        set => _tls = value;
+    }
+
+    /// <summary>
+    /// <see langword="true"/> when <see cref="Tls"/> is set. Read without touching the TLS types, so that a plain server
+    /// never loads the TLS assemblies (a few descriptors each, which count under a tight limit).
+    /// </summary>
+    internal bool HasTls => _tls is not null;
 
     /// <summary>
     /// How long a TLS handshake may take, from accept to done, before the connection is closed with

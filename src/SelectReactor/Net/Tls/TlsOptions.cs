@@ -1,6 +1,7 @@
 using System;
 using System.Net;
 using System.Net.Security;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 
 namespace SelectReactor.Net;
@@ -11,6 +12,23 @@ namespace SelectReactor.Net;
 /// </summary>
 internal static class TlsOptions
 {
+    /// <summary>
+    /// The layer factory of a server with <see cref="TcpServerOptions.Tls"/>: the options prepared once, a layer per
+    /// connection. Not inlined, like <see cref="ClientLayer"/>: only servers and clients that use TLS load its assemblies.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static Func<ConnectionLayer> ServerLayerFactory(TcpServerOptions options)
+    {
+        SslServerAuthenticationOptions prepared = PrepareServer(options.Tls!);
+        TimeSpan handshakeTimeout = options.TlsHandshakeTimeout;
+        return () => TlsLayer.ForServer(prepared, handshakeTimeout);
+    }
+
+    /// <summary>The layer of a connection made with <see cref="TcpConnectorOptions.Tls"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static ConnectionLayer ClientLayer(TcpConnectorOptions options, EndPoint remote) =>
+        TlsLayer.ForClient(ForClient(options.Tls!, remote), options.TlsHandshakeTimeout);
+
     /// <summary>
     /// The server's options, prepared once per server: a copy that refuses renegotiation and, for a plain
     /// <see cref="SslServerAuthenticationOptions.ServerCertificate"/>, carries a certificate context built once, so a

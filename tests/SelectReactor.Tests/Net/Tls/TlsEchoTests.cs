@@ -322,6 +322,70 @@ public sealed class TlsEchoTests
         read.Should().Be(plaintextSent);
     }
 
+    [Fact]
+    public void Server_CloseAfterALargeSend_ASlowReaderGetsEveryByteThenCloseNotify()
+    {
+        const int Size = 3 * 1024 * 1024;
+        byte[] payload = new byte[Size];
+        new Random(11).NextBytes(payload);
+        var closed = new TaskCompletionSource<ConnectionCloseReason>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handler = new DelegateHandler
+        {
+            Connected = c =>
+            {
+                c.Send(payload);
+                c.Close(); // flush everything (encrypted), then close_notify, then FIN
+            },
+            Closed = (_, reason, _) => closed.TrySetResult(reason),
+        };
+        using var harness = new ServerHarness(() => handler, new TcpServerOptions { Tls = TestCertificates.Server() });
+        using var tls = TlsTestClient.Connect(harness.EndPoint, TestCertificates.TrustingClient());
+
+        var received = new System.IO.MemoryStream();
+        byte[] buffer = new byte[4096];
+        int n;
+        while ((n = tls.Ssl.Read(buffer)) > 0)
+        {
+            received.Write(buffer, 0, n);
+            if (received.Length % (256 * 1024) < 4096)
+            {
+                Thread.Sleep(10); // a slow reader: the server's output waits in the kernel and in its queue meanwhile
+            }
+        }
+
+        tls.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+
+        received.ToArray().Should().Equal(payload, "every byte came before the close_notify that ended the read");
+        Wait.Result(closed.Task).Should().Be(ConnectionCloseReason.LocalClose);
+    }
+
+    [Fact]
+    public void Server_HandlerIgnoringTheWatermark_HitsTheCapCountedInCiphertext_AndIsAborted()
+    {
+        var closed = new TaskCompletionSource<ConnectionCloseReason>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handler = new DelegateHandler
+        {
+            Connected = c =>
+            {
+                byte[] chunk = new byte[16 * 1024];
+                for (int i = 0; i < 256 && c.Send(chunk); i++)
+                {
+                    // Ignores OnSendBufferFull: only the cap stops it.
+                }
+            },
+            Closed = (_, reason, _) => closed.TrySetResult(reason),
+        };
+        var options = new TcpServerOptions
+        {
+            Tls = TestCertificates.Server(),
+            Connection = { SendHighWatermark = 64 * 1024, SendLowWatermark = 16 * 1024, MaxPendingSendBytes = 1024 * 1024 },
+        };
+        using var harness = new ServerHarness(() => handler, options);
+        using var tls = TlsTestClient.Connect(harness.EndPoint, TestCertificates.TrustingClient()); // and never reads
+
+        Wait.Result(closed.Task).Should().Be(ConnectionCloseReason.SendBufferOverflow);
+    }
+
     /// <summary>
     /// Connects, sends "ping" and reads the echo: "ping", "end of stream", or "failed: ..." (in TLS 1.3 a client's
     /// handshake completes before the server has judged its certificate, so a refusal may surface on the first read).

@@ -15,7 +15,7 @@ internal sealed class EchoOptions
           --max-connections N      connections open at once before new ones are refused (default 10000)
           --idle-timeout SECONDS   close connections idle this long (default: never)
           --high-watermark BYTES   output queued for a client above which the server stops reading from it
-                                   (default 262144; reads again at a quarter of it)
+                                   (default 65536; reads again at a quarter of it)
           --reactors N|auto        reactor threads to spread connections over (default 1; auto = one per core)
           --udp                    also echo UDP datagrams on the same port
           --tls-cert FILE          serve TLS with this certificate: PEM (key in the same file or --tls-key) or

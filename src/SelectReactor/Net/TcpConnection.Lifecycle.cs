@@ -101,7 +101,7 @@ public sealed partial class TcpConnection
         switch (_state)
         {
             case ConnectionState.Connecting or ConnectionState.Handshaking:
-                Terminate(ConnectionCloseReason.LocalClose, null, reset: false);
+                Terminate(reason, null, reset: false); // nothing of the handler's was sent yet: nothing to flush
                 return;
             case ConnectionState.Closing or ConnectionState.Closed:
             case ConnectionState.ShuttingDown when next == ConnectionState.ShuttingDown:

@@ -210,6 +210,45 @@ public sealed class ConnectionLayerTests
         events.Should().Contain("full", "plaintext the layer could not take yet counts against the watermark");
     }
 
+    [Fact]
+    public void Layer_OnBothEnds_TheConnectorsClientConnectsHandshakesAndEchoes()
+    {
+        using var harness = LayeredServer(new TestEchoHandler());
+        var received = new System.Text.StringBuilder();
+        var closed = new TaskCompletionSource<ConnectionCloseReason>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var order = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var client = new DelegateHandler
+        {
+            Connected = c =>
+            {
+                order.Enqueue($"connected:{c.IsOpen}");
+                c.Send("ping"u8);
+            },
+            Data = (c, data) =>
+            {
+                received.Append(Encoding.ASCII.GetString(data));
+                if (received.Length == 8)
+                {
+                    c.Close();
+                }
+            },
+            Closed = (_, reason, _) => closed.TrySetResult(reason),
+        };
+        var options = new TcpConnectorOptions();
+        options.Connection.LayerFactory = () => new XorLayer(client: true);
+
+        harness.Reactor.Post(() =>
+        {
+            TcpConnection connection = TcpConnector.Connect(harness.Reactor, harness.EndPoint, client, options);
+            connection.Send("pong"u8).Should().BeTrue("sends before the handshake are queued");
+            order.Enqueue($"queued:{connection.IsOpen}");
+        });
+
+        Wait.Result(closed.Task).Should().Be(ConnectionCloseReason.LocalClose, "the end markers were exchanged, then both FINs");
+        received.ToString().Should().Be("pongping", "queued before the handshake, then sent from OnConnected, each echoed");
+        order.Should().Equal("queued:False", "connected:True");
+    }
+
     private static ServerHarness LayeredServer(ConnectionHandler handler)
     {
         var options = new TcpServerOptions();
@@ -221,7 +260,7 @@ public sealed class ConnectionLayerTests
     /// The test layer's wire format. Handshake: the server sends 'X' and a key byte, the client answers "OK". Then
     /// records: a length byte (1-255) and that many bytes XORed with the key; a zero length is the end marker.
     /// </summary>
-    private sealed class XorLayer : ConnectionLayer
+    private sealed class XorLayer(bool client = false) : ConnectionLayer
     {
         private const byte Key = 0x5A;
         private const int DeliverAtMost = 4;
@@ -241,7 +280,13 @@ public sealed class ConnectionLayerTests
 
         public override long PendingOutputBytes => HoldOutput;
 
-        public override void OnStart() => Host.WriteToTransport([(byte)'X', Key]);
+        public override void OnStart()
+        {
+            if (!client)
+            {
+                Host.WriteToTransport([(byte)'X', Key]); // the client waits for this, then answers "OK"
+            }
+        }
 
         public override void OnReceived(ReadOnlySpan<byte> data)
         {
@@ -254,13 +299,18 @@ public sealed class ConnectionLayerTests
                     return;
                 }
 
-                if (_input[0] != 'O' || _input[1] != 'K')
+                if (client ? _input[0] != 'X' || _input[1] != Key : _input[0] != 'O' || _input[1] != 'K')
                 {
                     Host.Fail(ConnectionCloseReason.ConnectionReset, new IOException("bad handshake"));
                     return;
                 }
 
                 _input.RemoveRange(0, 2);
+                if (client)
+                {
+                    Host.WriteToTransport("OK"u8);
+                }
+
                 _open = true;
                 Decode();
                 Host.Open(); // pending input, if any, is delivered after OnConnected without another read

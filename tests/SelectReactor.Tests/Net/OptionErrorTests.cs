@@ -40,13 +40,13 @@ public sealed class OptionErrorTests
     public void HighWatermark_AtTheDefault_AboveALoweredCap_TheErrorNamesBothValuesAndWhichIsTheDefault()
     {
         var options = new TcpServerOptions();
-        options.Connection.MaxPendingSendBytes = 64 * 1024;
+        options.Connection.MaxPendingSendBytes = 32 * 1024;
         using var reactor = new Reactor();
 
         Action create = () => new TcpServer(reactor, new IPEndPoint(IPAddress.Loopback, 0), () => new TestEchoHandler(), options).Dispose();
 
         create.Should().Throw<ArgumentException>().WithMessage(
-            "TcpConnectionOptions.SendHighWatermark (262,144 bytes, the default) must be below MaxPendingSendBytes (65,536 bytes; default 4,194,304)*raise MaxPendingSendBytes*");
+            "TcpConnectionOptions.SendHighWatermark (65,536 bytes, the default) must be below MaxPendingSendBytes (32,768 bytes; default 4,194,304)*raise MaxPendingSendBytes*");
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class OptionErrorTests
 
         Action create = () => new TcpServer(reactor, new IPEndPoint(IPAddress.Loopback, 0), () => new TestEchoHandler(), options).Dispose();
 
-        create.Should().Throw<ArgumentException>().WithMessage("*SendLowWatermark (307,200 bytes; default 65,536) must not exceed SendHighWatermark (262,144 bytes, the default)*");
+        create.Should().Throw<ArgumentException>().WithMessage("*SendLowWatermark (307,200 bytes; default 16,384) must not exceed SendHighWatermark (65,536 bytes, the default)*");
     }
 
     [Fact]

@@ -31,6 +31,10 @@ internal static class ChatApp
             server.Connection.MaxPendingSendBytes = options.MaxPendingBytes;
             server.Connection.SendHighWatermark = options.MaxPendingBytes / 2;
             server.Connection.SendLowWatermark = options.MaxPendingBytes / 8;
+            if (options.UsesTls)
+            {
+                TlsCertificate.Apply(server, options); // TLS (--tls-cert): the handler is the same, it sees plaintext lines
+            }
         });
         return builder.Build();
     }

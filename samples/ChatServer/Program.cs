@@ -22,6 +22,12 @@ if (options.Help)
     return 0;
 }
 
+if (options.TlsCertificateFile is not null && !TlsCertificate.TryLoad(options, out string? tlsError))
+{
+    Console.Error.WriteLine($"error: {tlsError}");
+    return 2;
+}
+
 // Console.Out and Console.Error are set up now, while descriptors are free, not at their first line (see ChatRoom).
 _ = Console.Out;
 _ = Console.Error;

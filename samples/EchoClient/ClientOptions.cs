@@ -24,6 +24,7 @@ internal sealed class ClientOptions
           --max-pending N          connects in progress at once (default 256)
           --connect-timeout SEC    give up on connecting after this long (default 30)
           --drain SECONDS          after the window, how long to wait for outstanding echoes (default 3)
+          --tls                    speak TLS (the server's certificate is not verified: a load tool for test servers)
           --help                   show this text
         Prints one line: RESULT conns=.. size=.. mode=.. msgs_per_s=.. MiB_per_s=.. p50_us=.. p99_us=.. errors=.. verified=..
         Exit status: 0 ok, 1 any error (lost, extra or corrupted bytes, failed connections), 2 bad options.
@@ -61,6 +62,9 @@ internal sealed class ClientOptions
 
     public TimeSpan Drain { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>Speak TLS, without verifying the server's certificate (like echoload --tls).</summary>
+    public bool Tls { get; set; }
+
     public bool Help { get; private set; }
 
     /// <summary>Parses the arguments; returns null with <paramref name="error"/> set when they are bad.</summary>
@@ -78,6 +82,9 @@ internal sealed class ClientOptions
                     continue;
                 case "--verify":
                     o.Verify = true;
+                    continue;
+                case "--tls":
+                    o.Tls = true;
                     continue;
             }
 

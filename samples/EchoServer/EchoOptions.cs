@@ -18,6 +18,9 @@ internal sealed class EchoOptions
                                    (default 65536; reads again at a quarter of it)
           --reactors N|auto        reactor threads to spread connections over (default 1; auto = one per core)
           --udp                    also echo UDP datagrams on the same port
+          --tls-cert FILE          serve TLS with this certificate: PEM (key in the same file or --tls-key) or
+                                   PKCS#12 (.pfx/.p12, no password)
+          --tls-key FILE           the PEM private key of --tls-cert
           --log-level LEVEL        Trace, Debug, Information, Warning, Error, Critical or None (default Information)
           --help                   show this text
         """;
@@ -37,6 +40,10 @@ internal sealed class EchoOptions
     public int Reactors { get; private set; } = 1;
 
     public bool Udp { get; private set; }
+
+    public string? TlsCertificate { get; private set; }
+
+    public string? TlsKey { get; private set; }
 
     public LogLevel LogLevel { get; private set; } = LogLevel.Information;
 
@@ -104,15 +111,28 @@ internal sealed class EchoOptions
                 case "--log-level" when Enum.TryParse(value, ignoreCase: true, out LogLevel level) && Enum.IsDefined(level) && !int.TryParse(value, out _):
                     options.LogLevel = level;
                     break;
+                case "--tls-cert" when value.Length > 0:
+                    options.TlsCertificate = value;
+                    break;
+                case "--tls-key" when value.Length > 0:
+                    options.TlsKey = value;
+                    break;
                 default:
                     error = $"bad value for {name}: {value}";
                     return null;
             }
         }
 
+        if (options.TlsKey is not null && options.TlsCertificate is null)
+        {
+            error = "--tls-key needs --tls-cert";
+            return null;
+        }
+
         return options;
     }
 
     private static bool TakesValue(string name) =>
-        name is "--host" or "--port" or "--unix" or "--max-connections" or "--idle-timeout" or "--high-watermark" or "--reactors" or "--log-level";
+        name is "--host" or "--port" or "--unix" or "--max-connections" or "--idle-timeout" or "--high-watermark" or "--reactors" or "--log-level"
+            or "--tls-cert" or "--tls-key";
 }

@@ -56,6 +56,13 @@ if (options.HighWatermark is { } high)
     serverOptions.Connection.SendLowWatermark = high / 4;
 }
 
+// TLS: the handler is the same; it sees plaintext. See the README's TLS quick start for a development certificate.
+if (options.TlsCertificate is not null && !TlsCertificate.Configure(serverOptions, options.TlsCertificate, options.TlsKey, out string? tlsError))
+{
+    RawOutput.Error.WriteLine($"error: {tlsError}");
+    return 2;
+}
+
 using var server = new TcpServer(group, endPoint, () => EchoHandler.Instance, serverOptions);
 try
 {

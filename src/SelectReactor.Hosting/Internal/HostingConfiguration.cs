@@ -1,8 +1,13 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using SelectReactor.Net;
 
@@ -18,7 +23,11 @@ internal static class HostingConfiguration
     private static readonly string[] HostKeys = ["Name", "MaxSelectTimeout", "ReactorCount", "Servers"];
 
     private static readonly string[] ServerKeys =
-        ["EndPoint", "Backlog", "MaxConnections", "AcceptBatch", "NoDelay", "InitialAcceptBackoff", "MaxAcceptBackoff", "Connection"];
+        ["EndPoint", "Backlog", "MaxConnections", "AcceptBatch", "NoDelay", "InitialAcceptBackoff", "MaxAcceptBackoff", "Connection", "Tls"];
+
+    private static readonly string[] TlsKeys = ["Certificate", "HandshakeTimeout", "Protocols", "ApplicationProtocols", "ClientCertificateRequired"];
+
+    private static readonly string[] CertificateKeys = ["Path", "KeyPath", "Password"];
 
     private static readonly string[] ConnectionKeys =
         ["ReceiveBufferSize", "MaxReadsPerReadiness", "SendHighWatermark", "SendLowWatermark", "MaxPendingSendBytes", "IdleTimeout", "CloseTimeout"];
@@ -54,6 +63,78 @@ internal static class HostingConfiguration
         Read(connection, "MaxPendingSendBytes", value => c.MaxPendingSendBytes = ParseLong(value));
         Read(connection, "IdleTimeout", value => c.IdleTimeout = ParseTimeSpan(value));
         Read(connection, "CloseTimeout", value => c.CloseTimeout = ParseTimeSpan(value));
+        IConfigurationSection tls = section.GetSection("Tls");
+        if (tls.Exists())
+        {
+            BindTls(tls, options);
+        }
+    }
+
+    /// <summary>
+    /// The <c>Tls</c> subsection: <c>Certificate</c> { <c>Path</c> (PEM or PKCS#12), <c>KeyPath</c> (PEM key, when not in
+    /// the certificate's file), <c>Password</c> (PKCS#12) }, <c>HandshakeTimeout</c>, <c>Protocols</c> ("Tls12, Tls13"),
+    /// <c>ApplicationProtocols</c> (ALPN, "h2, http/1.1") and <c>ClientCertificateRequired</c>.
+    /// </summary>
+    private static void BindTls(IConfigurationSection section, TcpServerOptions options)
+    {
+        CheckKeys(section, TlsKeys);
+        IConfigurationSection certificate = section.GetSection("Certificate");
+        CheckKeys(certificate, CertificateKeys);
+        string? path = certificate["Path"];
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new InvalidOperationException($"Configuration {certificate.Path}:Path is missing: a TLS server needs its certificate (PEM, with KeyPath or the key in the same file, or PKCS#12 with Password).");
+        }
+
+        var tls = new SslServerAuthenticationOptions();
+        Read(certificate, "Path", value => tls.ServerCertificate = LoadCertificate(value, certificate["KeyPath"], certificate["Password"]));
+        Read(section, "HandshakeTimeout", value => options.TlsHandshakeTimeout = ParseTimeSpan(value));
+        Read(section, "Protocols", value => tls.EnabledSslProtocols = ParseProtocols(value));
+        Read(section, "ApplicationProtocols", value => tls.ApplicationProtocols = ParseApplicationProtocols(value));
+        Read(section, "ClientCertificateRequired", value => tls.ClientCertificateRequired = ParseBool(value));
+        options.Tls = tls;
+    }
+
+    private static X509Certificate2 LoadCertificate(string path, string? keyPath, string? password)
+    {
+        try
+        {
+            X509Certificate2 certificate = Path.GetExtension(path).ToLowerInvariant() is ".pfx" or ".p12"
+                ? X509CertificateLoader.LoadPkcs12FromFile(path, password)
+                : X509Certificate2.CreateFromPemFile(path, keyPath);
+            return certificate.HasPrivateKey ? certificate : throw new ArgumentException($"the certificate in {path} has no private key (give KeyPath).");
+        }
+        catch (Exception e) when (e is IOException or CryptographicException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"cannot load the certificate: {e.Message}", e);
+        }
+    }
+
+    private static SslProtocols ParseProtocols(string value)
+    {
+        SslProtocols protocols = SslProtocols.None;
+        foreach (string name in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            protocols |= name switch
+            {
+                "Tls12" => SslProtocols.Tls12,
+                "Tls13" => SslProtocols.Tls13,
+                _ => throw new FormatException($"'{name}' is not a protocol: write Tls12, Tls13 or both, comma-separated."),
+            };
+        }
+
+        return protocols;
+    }
+
+    private static List<SslApplicationProtocol> ParseApplicationProtocols(string value)
+    {
+        var protocols = new List<SslApplicationProtocol>();
+        foreach (string name in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            protocols.Add(new SslApplicationProtocol(name));
+        }
+
+        return protocols.Count > 0 ? protocols : throw new FormatException("no protocol named: write them comma-separated, such as h2, http/1.1.");
     }
 
     /// <summary>The required <c>EndPoint</c>: "127.0.0.1:7000", "[::]:7000", "0.0.0.0:7000" or "unix:/run/app.sock".</summary>

@@ -18,6 +18,12 @@ public sealed partial class TcpConnection
         ShutdownOutput,
     }
 
+    /// <summary>
+    /// A layer's write at least this large, with nothing queued, goes to the socket at once: a full TLS record (16 KiB
+    /// of plaintext) is past it, so streaming copies no ciphertext, while small records still gather into one send.
+    /// </summary>
+    internal const int LayerWriteThroughSize = 8 * 1024;
+
     Reactor IConnectionLayerHost.Reactor => _reactor;
 
     ILogger IConnectionLayerHost.Logger => _logger;
@@ -28,7 +34,28 @@ public sealed partial class TcpConnection
 
     bool IConnectionLayerHost.CanDeliver => CanDeliver;
 
-    void IConnectionLayerHost.WriteToTransport(ReadOnlySpan<byte> data) => _transport.Write(data);
+    void IConnectionLayerHost.WriteToTransport(ReadOnlySpan<byte> data)
+    {
+        if (data.Length >= LayerWriteThroughSize && _transport.Queue.Length == 0 && !_transport.WriteBlocked
+            && _state is ConnectionState.Open or ConnectionState.ShuttingDown or ConnectionState.Closing)
+        {
+            // A large piece (a full TLS record) with nothing queued before it: straight to the socket from the layer's
+            // memory, as a large Send on a plain connection does, instead of a copy into the queue first.
+            int sent = _transport.SendDirect(data);
+            if (sent < 0)
+            {
+                return; // the socket failed; the connection has ended
+            }
+
+            data = data[sent..];
+            if (data.IsEmpty)
+            {
+                return;
+            }
+        }
+
+        _transport.Write(data);
+    }
 
     void IConnectionLayerHost.Deliver(ReadOnlySpan<byte> data)
     {

@@ -133,6 +133,13 @@ public sealed partial class TcpConnection : IConnectionLayerHost, IEndOfCallback
     /// </summary>
     public long PendingSendBytes => _layer is null ? _output.Length + _staged : _output.Length + _transport.Queue.Length + _layer.PendingOutputBytes;
 
+    /// <summary>
+    /// What the TLS handshake agreed on (protocol, cipher suite, ALPN protocol, the peer's certificate), or
+    /// <see langword="null"/> for a plain connection and before the handshake is done. Set before
+    /// <see cref="ConnectionHandler.OnConnected"/>; kept after the connection closes.
+    /// </summary>
+    public TlsConnectionInfo? Tls { get; internal set; }
+
     /// <summary><see langword="true"/> while pending output is above the high watermark and reading is paused for it.</summary>
     public bool IsSendBufferFull => _backpressured;
 
@@ -156,7 +163,9 @@ public sealed partial class TcpConnection : IConnectionLayerHost, IEndOfCallback
     public IBufferWriter<byte> Output => _writer ??= new ConnectionOutput(this);
 
     /// <summary>Buffers this connection holds from the pool right now (send segments; reads use the reactor's buffer). For tests.</summary>
-    internal int RentedBuffers => _layer is null ? _output.SegmentCount : _output.SegmentCount + _transport.Queue.SegmentCount;
+    internal int RentedBuffers => _layer is null
+        ? _output.SegmentCount
+        : _output.SegmentCount + _transport.Queue.SegmentCount + (_layer is TlsLayer tls ? tls.RentedBuffers : 0);
 
     /// <summary>Send system calls made so far, for tests that check how output was batched.</summary>
     internal long SendCalls => _transport.SendCalls;

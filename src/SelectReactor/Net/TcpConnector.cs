@@ -13,7 +13,9 @@ public static class TcpConnector
     /// <see cref="ConnectionHandler.OnClosed"/> with <see cref="ConnectionCloseReason.ConnectFailed"/> or
     /// <see cref="ConnectionCloseReason.ConnectTimeout"/> and the <see cref="SocketException"/>. A
     /// <see cref="DnsEndPoint"/> is resolved on the thread pool first; every resolved address is tried in turn.
-    /// Bytes sent before the connection is established are queued and flushed once it is. Safe from any thread.
+    /// Bytes sent before the connection is established are queued and flushed once it is. With
+    /// <see cref="TcpConnectorOptions.Tls"/>, established means the TLS handshake is done too, and a failed handshake
+    /// ends it with <see cref="ConnectionCloseReason.TlsHandshakeFailed"/>. Safe from any thread.
     /// </summary>
     /// <param name="reactor">The reactor the connection will run on.</param>
     /// <param name="remoteEndPoint">An <see cref="IPEndPoint"/>, <see cref="DnsEndPoint"/> or <see cref="UnixDomainSocketEndPoint"/>.</param>
@@ -36,7 +38,10 @@ public static class TcpConnector
         options ??= new TcpConnectorOptions();
         options.Connection.Validated();
         ILogger logger = reactor.CreateLogger("SelectReactor.Net.TcpConnector");
-        var connection = new TcpConnection(reactor, null, handler, options.Connection, logger, onClosed: null, options.Connection.LayerFactory?.Invoke());
+        ConnectionLayer? layer = options.HasTls
+            ? TlsOptions.ClientLayer(options, remoteEndPoint)
+            : options.Connection.LayerFactory?.Invoke();
+        var connection = new TcpConnection(reactor, null, handler, options.Connection, logger, onClosed: null, layer);
         var attempt = new ConnectAttempt(connection, remoteEndPoint, options, logger);
         if (reactor.IsOnReactorThread)
         {

@@ -29,6 +29,7 @@ public sealed class TcpServer : IDisposable
     private readonly Func<ConnectionHandler> _handlerFactory;
     private readonly TcpServerOptions _options;
     private readonly TcpConnectionOptions _connectionOptions;
+    private readonly Func<ConnectionLayer>? _layerFactory;
     private readonly ILogger _logger;
     private readonly ILogger _connectionLogger;
     private readonly Action<TcpConnection> _onConnectionClosed;
@@ -54,7 +55,7 @@ public sealed class TcpServer : IDisposable
     /// <param name="handlerFactory">Makes the handler of each accepted connection, on the connection's reactor thread. It may return a shared instance.</param>
     /// <param name="options">Settings; <see langword="null"/> takes the defaults.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The end point type is unsupported, or the connection options are inconsistent.</exception>
+    /// <exception cref="ArgumentException">The end point type is unsupported, the connection options are inconsistent, or <see cref="TcpServerOptions.Tls"/> names no certificate.</exception>
     [SuppressMessage("ApiDesign", "RS0026", Justification = "The two constructors differ in their first parameter's type; neither has shipped, so no binary compatibility is at stake.")]
     public TcpServer(Reactor reactor, EndPoint endPoint, Func<ConnectionHandler> handlerFactory, TcpServerOptions? options = null)
         : this(reactor ?? throw new ArgumentNullException(nameof(reactor)), [reactor], endPoint, handlerFactory, options)
@@ -71,7 +72,7 @@ public sealed class TcpServer : IDisposable
     /// <param name="handlerFactory">Makes the handler of each accepted connection, on the connection's reactor thread. A shared instance must then be thread-safe.</param>
     /// <param name="options">Settings; <see langword="null"/> takes the defaults.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The end point type is unsupported, or the connection options are inconsistent.</exception>
+    /// <exception cref="ArgumentException">The end point type is unsupported, the connection options are inconsistent, or <see cref="TcpServerOptions.Tls"/> names no certificate.</exception>
     [SuppressMessage("ApiDesign", "RS0026", Justification = "The two constructors differ in their first parameter's type; neither has shipped, so no binary compatibility is at stake.")]
     public TcpServer(ReactorGroup group, EndPoint endPoint, Func<ConnectionHandler> handlerFactory, TcpServerOptions? options = null)
         : this((group ?? throw new ArgumentNullException(nameof(group))).Reactors[0], [.. group.Reactors], endPoint, handlerFactory, options)
@@ -92,6 +93,8 @@ public sealed class TcpServer : IDisposable
         _handlerFactory = handlerFactory;
         _options = (options ?? new TcpServerOptions()).Validated();
         _connectionOptions = _options.Connection.Validated();
+        _layerFactory = _options.HasTls ? TlsOptions.ServerLayerFactory(_options) : _connectionOptions.LayerFactory;
+
         _logger = acceptReactor.CreateLogger("SelectReactor.Net.TcpServer");
         _connectionLogger = acceptReactor.CreateLogger("SelectReactor.Net.TcpConnection");
         long budgetShare = Math.Max(1, _options.MaxPendingSendBytesTotal / reactors.Length); // each reactor keeps its own share
@@ -437,7 +440,7 @@ public sealed class TcpServer : IDisposable
         try
         {
             handler = _handlerFactory() ?? throw new InvalidOperationException("The handler factory returned null.");
-            layer = _connectionOptions.LayerFactory?.Invoke();
+            layer = _layerFactory?.Invoke();
         }
         catch (Exception e)
         {

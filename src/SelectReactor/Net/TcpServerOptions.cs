@@ -1,5 +1,7 @@
 using System;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Threading;
 
 namespace SelectReactor.Net;
 
@@ -13,6 +15,8 @@ public sealed class TcpServerOptions
     private static readonly TimeSpan DefaultInitialAcceptBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan DefaultMaxAcceptBackoff = TimeSpan.FromSeconds(1);
     private TcpConnectionOptions _connection = new();
+    private TimeSpan _tlsHandshakeTimeout = TimeSpan.FromSeconds(10);
+    private object? _tls; // an SslServerAuthenticationOptions; see HasTls
     private TimeSpan _initialAcceptBackoff = DefaultInitialAcceptBackoff;
     private TimeSpan _maxAcceptBackoff = DefaultMaxAcceptBackoff;
 
@@ -116,6 +120,64 @@ public sealed class TcpServerOptions
     {
         get => _connection;
         set => _connection = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>
+    /// Serves TLS on every accepted connection with these options, or <see langword="null"/> (default) for plain TCP.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// .NET's own options: a <see cref="SslServerAuthenticationOptions.ServerCertificate"/> (with its private key) or
+    /// <see cref="SslServerAuthenticationOptions.ServerCertificateContext"/>, or a
+    /// <see cref="SslServerAuthenticationOptions.ServerCertificateSelectionCallback"/> that picks one by the SNI host
+    /// name; <see cref="SslServerAuthenticationOptions.ApplicationProtocols"/> for ALPN;
+    /// <see cref="SslServerAuthenticationOptions.ClientCertificateRequired"/> and
+    /// <see cref="SslServerAuthenticationOptions.RemoteCertificateValidationCallback"/> for client certificates;
+    /// <see cref="SslServerAuthenticationOptions.EnabledSslProtocols"/> (the system's default when none). Handlers
+    /// see plaintext only; <see cref="ConnectionHandler.OnConnected"/> runs once the handshake is done, and
+    /// <see cref="TcpConnection.Tls"/> says what it agreed on. A handshake that fails or takes longer than
+    /// <see cref="TlsHandshakeTimeout"/> closes that connection with
+    /// <see cref="ConnectionCloseReason.TlsHandshakeFailed"/> (logged at Debug, event 240/241).
+    /// </para>
+    /// <para>
+    /// Read when the server is constructed, into a copy: the object is never changed, and changing it later has no
+    /// effect. The copy refuses client-initiated renegotiation (<see cref="SslServerAuthenticationOptions.AllowRenegotiation"/>
+    /// is ignored: renegotiation would let a client make the server do a handshake's work at will), and a plain
+    /// <see cref="SslServerAuthenticationOptions.ServerCertificate"/> is turned into a certificate context once, so
+    /// that handshakes do not rebuild its chain. Selection callbacks run on the reactor thread: keep them quick.
+    /// </para>
+    /// </remarks>
+    public SslServerAuthenticationOptions? Tls
+    {
+        get => (SslServerAuthenticationOptions?)_tls;
+        set => _tls = value;
+    }
+
+    /// <summary>
+    /// <see langword="true"/> when <see cref="Tls"/> is set. Read without touching the TLS types, so that a plain server
+    /// never loads the TLS assemblies (a few descriptors each, which count under a tight limit).
+    /// </summary>
+    internal bool HasTls => _tls is not null;
+
+    /// <summary>
+    /// How long a TLS handshake may take, from accept to done, before the connection is closed with
+    /// <see cref="ConnectionCloseReason.TlsHandshakeFailed"/> and a <see cref="TimeoutException"/>. Default 10 seconds.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> means no limit, which lets a client that sends half a handshake hold a
+    /// connection forever. Only used with <see cref="Tls"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Zero or negative (other than infinite).</exception>
+    public TimeSpan TlsHandshakeTimeout
+    {
+        get => _tlsHandshakeTimeout;
+        set
+        {
+            if (value != Timeout.InfiniteTimeSpan && value <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "TlsHandshakeTimeout must be positive or Timeout.InfiniteTimeSpan.");
+            }
+
+            _tlsHandshakeTimeout = value;
+        }
     }
 
     /// <summary>Checks what no single setter can: the back-off bounds against each other, and the connection options.</summary>

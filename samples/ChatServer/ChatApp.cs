@@ -16,6 +16,10 @@ internal static class ChatApp
         // (the program logs to stderr, so that stdout carries nothing but the "listening on" line).
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(settings: null);
         logging?.Invoke(builder.Logging);
+        // On SIGTERM or Ctrl+C the host stops the server, which closes every connection gracefully; a client that has
+        // not finished closing after 3 seconds is reset, so the process always exits well within 5 seconds (the
+        // host's own default, 30 s, would leave it to each connection's 5 s close timeout).
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(3));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ChatRoom>();
         builder.Services.AddSelectReactor(reactor => reactor.Name = "chat");
@@ -27,6 +31,10 @@ internal static class ChatApp
             server.Connection.MaxPendingSendBytes = options.MaxPendingBytes;
             server.Connection.SendHighWatermark = options.MaxPendingBytes / 2;
             server.Connection.SendLowWatermark = options.MaxPendingBytes / 8;
+            if (options.UsesTls)
+            {
+                TlsCertificate.Apply(server, options); // TLS (--tls-cert): the handler is the same, it sees plaintext lines
+            }
         });
         return builder.Build();
     }

@@ -15,6 +15,9 @@ internal sealed class ChatOptions
           --max-line BYTES         longest line a client may send; a longer one closes that client (default 1024)
           --max-pending BYTES      output a client may leave unread before it is disconnected as too slow
                                    (default 65536, at least 1024)
+          --tls-cert FILE          serve TLS with this certificate: PEM (key in the same file or --tls-key) or
+                                   PKCS#12 (.pfx/.p12, no password); clients: openssl s_client -connect HOST:PORT
+          --tls-key FILE           the PEM private key of --tls-cert
           --log-level LEVEL        Trace, Debug, Information, Warning, Error, Critical or None (default Information)
           --help                   show this text
         """;
@@ -28,6 +31,22 @@ internal sealed class ChatOptions
     public int MaxPendingBytes { get; set; } = 64 * 1024;
 
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
+
+    public string? TlsCertificateFile { get; set; }
+
+    public string? TlsKeyFile { get; set; }
+
+    /// <summary>The certificate loaded from <see cref="TlsCertificateFile"/> (by the program), or null for plain TCP.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate
+    {
+        get => (System.Security.Cryptography.X509Certificates.X509Certificate2?)_tlsCertificate;
+        set => _tlsCertificate = value;
+    }
+
+    /// <summary>A certificate is set: serve TLS. Read without touching the certificate's type, so a plain server never loads the cryptography assemblies.</summary>
+    public bool UsesTls => _tlsCertificate is not null;
+
+    private object? _tlsCertificate;
 
     public bool Help { get; private set; }
 
@@ -43,6 +62,12 @@ internal sealed class ChatOptions
             {
                 options.Help = true;
                 continue;
+            }
+
+            if (name is not ("--host" or "--port" or "--max-line" or "--max-pending" or "--log-level" or "--tls-cert" or "--tls-key"))
+            {
+                error = $"unknown option: {name}";
+                return null;
             }
 
             if (i + 1 >= args.Length)
@@ -69,10 +94,22 @@ internal sealed class ChatOptions
                 case "--log-level" when Enum.TryParse(value, ignoreCase: true, out LogLevel level) && Enum.IsDefined(level) && !int.TryParse(value, out _):
                     options.LogLevel = level;
                     break;
+                case "--tls-cert" when value.Length > 0:
+                    options.TlsCertificateFile = value;
+                    break;
+                case "--tls-key" when value.Length > 0:
+                    options.TlsKeyFile = value;
+                    break;
                 default:
-                    error = $"bad option or value: {name} {value}";
+                    error = $"bad value for {name}: {value}";
                     return null;
             }
+        }
+
+        if (options.TlsKeyFile is not null && options.TlsCertificateFile is null)
+        {
+            error = "--tls-key needs --tls-cert";
+            return null;
         }
 
         return options;

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Text;
 
 namespace ChatServer;
@@ -27,8 +26,15 @@ internal sealed class ChatRoom
             return false;
         }
 
-        _snapshot = [.. _members.Values];
-        member.Send($"* welcome {nick}; online: {string.Join(", ", _members.Keys.Order(StringComparer.OrdinalIgnoreCase))}\n");
+        _snapshot = Snapshot();
+
+        // Sorted with Array.Sort, not LINQ: LINQ's sort loads another assembly on first use, and when that first use
+        // came while the process was out of descriptors the load failed, the runtime remembered the failure, and no
+        // one could ever join again. Everything here is in the core library, loaded at startup.
+        var names = new string[_members.Count];
+        _members.Keys.CopyTo(names, 0);
+        Array.Sort(names, StringComparer.OrdinalIgnoreCase);
+        member.Send($"* welcome {nick}; online: {string.Join(", ", names)}\n");
         Announce(member, $"* {nick} joined\n");
         return true;
     }
@@ -38,7 +44,7 @@ internal sealed class ChatRoom
     {
         if (_members.Remove(nick))
         {
-            _snapshot = [.. _members.Values];
+            _snapshot = Snapshot();
             Announce(null, why is null ? $"* {nick} left\n" : $"* {nick} left ({why})\n");
         }
     }
@@ -54,6 +60,13 @@ internal sealed class ChatRoom
         text.CopyTo(message.AsSpan(at));
         message[^1] = (byte)'\n';
         Send(from, message);
+    }
+
+    private ChatHandler[] Snapshot()
+    {
+        var members = new ChatHandler[_members.Count];
+        _members.Values.CopyTo(members, 0);
+        return members;
     }
 
     private void Announce(ChatHandler? except, string notice) => Send(except, Encoding.ASCII.GetBytes(notice));

@@ -22,8 +22,18 @@ if (options.Help)
     return 0;
 }
 
+if (options.TlsCertificateFile is not null && !TlsCertificate.TryLoad(options, out string? tlsError))
+{
+    Console.Error.WriteLine($"error: {tlsError}");
+    return 2;
+}
+
+// Console.Out and Console.Error are set up now, while descriptors are free, not at their first line (see ChatRoom).
+_ = Console.Out;
+_ = Console.Error;
+
 // Logs go to stderr, so stdout carries exactly one line: the address we listen on.
-using IHost host = ChatApp.Build(options, logging => logging
+IHost host = ChatApp.Build(options, logging => logging
     .SetMinimumLevel(options.LogLevel)
     .AddSimpleConsole(console => console.SingleLine = true)
     .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
@@ -33,10 +43,12 @@ try
 }
 catch (SocketException e)
 {
-    Console.Error.WriteLine($"error: cannot listen on {options.Host}:{options.Port}: {e.Message}");
+    host.Dispose(); // flushes the logs first, so that this line comes last
+    Console.Error.WriteLine($"error: {e.Message}"); // the message names the end point
     return 1;
 }
 
+using IHost running = host;
 EndPoint endPoint = host.Services.GetRequiredService<TcpServerRegistry>().GetServer<ChatHandler>().LocalEndPoint!;
 Console.WriteLine($"listening on {endPoint}");
 

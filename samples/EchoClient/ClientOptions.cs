@@ -24,6 +24,7 @@ internal sealed class ClientOptions
           --max-pending N          connects in progress at once (default 256)
           --connect-timeout SEC    give up on connecting after this long (default 30)
           --drain SECONDS          after the window, how long to wait for outstanding echoes (default 3)
+          --tls                    speak TLS (the server's certificate is not verified: a load tool for test servers)
           --help                   show this text
         Prints one line: RESULT conns=.. size=.. mode=.. msgs_per_s=.. MiB_per_s=.. p50_us=.. p99_us=.. errors=.. verified=..
         Exit status: 0 ok, 1 any error (lost, extra or corrupted bytes, failed connections), 2 bad options.
@@ -61,6 +62,9 @@ internal sealed class ClientOptions
 
     public TimeSpan Drain { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>Speak TLS, without verifying the server's certificate (like echoload --tls).</summary>
+    public bool Tls { get; set; }
+
     public bool Help { get; private set; }
 
     /// <summary>Parses the arguments; returns null with <paramref name="error"/> set when they are bad.</summary>
@@ -79,6 +83,15 @@ internal sealed class ClientOptions
                 case "--verify":
                     o.Verify = true;
                     continue;
+                case "--tls":
+                    o.Tls = true;
+                    continue;
+            }
+
+            if (!ValueOptions.Contains(name))
+            {
+                error = $"unknown option: {name}";
+                return null;
             }
 
             if (i + 1 >= args.Length)
@@ -113,7 +126,7 @@ internal sealed class ClientOptions
             };
             if (!ok)
             {
-                error = $"bad option or value: {name} {value}";
+                error = $"bad value for {name}: {value}";
                 return null;
             }
         }
@@ -125,6 +138,12 @@ internal sealed class ClientOptions
 
         return o;
     }
+
+    private static readonly string[] ValueOptions =
+    [
+        "--host", "--port", "--conns", "--size", "--window", "--threads", "--max-pending", "--messages", "--duration",
+        "--warmup", "--connect-timeout", "--drain", "--connect-rate", "--mode",
+    ];
 
     private static bool Set(bool ok, Action apply)
     {

@@ -47,6 +47,18 @@ internal sealed class LoadWorker
         _connectRate = options.ConnectRate / options.Threads;
         _maxPending = Math.Max(1, options.MaxPending / options.Threads);
         _connector = new TcpConnectorOptions { ConnectTimeout = options.ConnectTimeout, NoDelay = true };
+        if (options.Tls)
+        {
+            // A load tool for test servers with development certificates: any certificate will do, as with echoload --tls.
+#pragma warning disable CA5359 // Accepts any server certificate: deliberate in a load generator, documented in --help.
+            _connector.Tls = new System.Net.Security.SslClientAuthenticationOptions
+            {
+                TargetHost = options.Host,
+                RemoteCertificateValidationCallback = static (_, _, _, _) => true,
+            };
+#pragma warning restore CA5359
+        }
+
         Reactor = new Reactor(new ReactorOptions { Name = $"load-{id}" });
         _thread = new Thread(Loop) { Name = $"load-{id}", IsBackground = true };
     }

@@ -1,5 +1,4 @@
 using System;
-using System.Net;
 using SelectReactor.Net;
 
 namespace EchoServer;
@@ -14,10 +13,4 @@ internal sealed class EchoHandler : ConnectionHandler
     public static readonly EchoHandler Instance = new();
 
     public override void OnData(TcpConnection connection, ReadOnlySpan<byte> data) => connection.Send(data);
-}
-
-/// <summary>Sends every datagram back to where it came from, without allocating.</summary>
-internal sealed class UdpEchoHandler : DatagramHandler
-{
-    public override void OnDatagram(UdpEndpoint endpoint, ReadOnlySpan<byte> data, SocketAddress remote) => endpoint.SendTo(data, remote);
 }

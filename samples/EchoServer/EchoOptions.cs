@@ -14,8 +14,13 @@ internal sealed class EchoOptions
           --unix PATH              listen on a Unix domain socket instead of TCP
           --max-connections N      connections open at once before new ones are refused (default 10000)
           --idle-timeout SECONDS   close connections idle this long (default: never)
+          --high-watermark BYTES   output queued for a client above which the server stops reading from it
+                                   (default 65536; reads again at a quarter of it)
           --reactors N|auto        reactor threads to spread connections over (default 1; auto = one per core)
           --udp                    also echo UDP datagrams on the same port
+          --tls-cert FILE          serve TLS with this certificate: PEM (key in the same file or --tls-key) or
+                                   PKCS#12 (.pfx/.p12, no password)
+          --tls-key FILE           the PEM private key of --tls-cert
           --log-level LEVEL        Trace, Debug, Information, Warning, Error, Critical or None (default Information)
           --help                   show this text
         """;
@@ -30,9 +35,15 @@ internal sealed class EchoOptions
 
     public TimeSpan? IdleTimeout { get; private set; }
 
+    public long? HighWatermark { get; private set; }
+
     public int Reactors { get; private set; } = 1;
 
     public bool Udp { get; private set; }
+
+    public string? TlsCertificate { get; private set; }
+
+    public string? TlsKey { get; private set; }
 
     public LogLevel LogLevel { get; private set; } = LogLevel.Information;
 
@@ -56,6 +67,12 @@ internal sealed class EchoOptions
             {
                 options.Udp = true;
                 continue;
+            }
+
+            if (!TakesValue(name))
+            {
+                error = $"unknown option: {name}";
+                return null;
             }
 
             if (i + 1 >= args.Length)
@@ -82,6 +99,9 @@ internal sealed class EchoOptions
                 case "--idle-timeout" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds > 0 && seconds < 1e6:
                     options.IdleTimeout = TimeSpan.FromSeconds(seconds);
                     break;
+                case "--high-watermark" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long high) && high is >= 1024 and <= 1L << 30:
+                    options.HighWatermark = high;
+                    break;
                 case "--reactors" when value == "auto":
                     options.Reactors = Environment.ProcessorCount;
                     break;
@@ -91,12 +111,28 @@ internal sealed class EchoOptions
                 case "--log-level" when Enum.TryParse(value, ignoreCase: true, out LogLevel level) && Enum.IsDefined(level) && !int.TryParse(value, out _):
                     options.LogLevel = level;
                     break;
+                case "--tls-cert" when value.Length > 0:
+                    options.TlsCertificate = value;
+                    break;
+                case "--tls-key" when value.Length > 0:
+                    options.TlsKey = value;
+                    break;
                 default:
-                    error = $"bad option or value: {name} {value}";
+                    error = $"bad value for {name}: {value}";
                     return null;
             }
         }
 
+        if (options.TlsKey is not null && options.TlsCertificate is null)
+        {
+            error = "--tls-key needs --tls-cert";
+            return null;
+        }
+
         return options;
     }
+
+    private static bool TakesValue(string name) =>
+        name is "--host" or "--port" or "--unix" or "--max-connections" or "--idle-timeout" or "--high-watermark" or "--reactors" or "--log-level"
+            or "--tls-cert" or "--tls-key";
 }

@@ -3,13 +3,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Threading;
-using System.Threading.Tasks;
 using EchoServer;
 using Microsoft.Extensions.Logging;
 using SelectReactor;
 using SelectReactor.Net;
 
+// The console writers first, while descriptors are free (see RawOutput).
+RawOutput.Initialize();
 EchoOptions? options = EchoOptions.Parse(args, out string? error);
 if (options is null)
 {
@@ -32,6 +32,11 @@ if (endPoint is null)
     return 2;
 }
 
+// Ctrl+C and SIGTERM are caught from here on, before anything says it is ready: a signal that comes at any time
+// after the "listening on" line (or before it) stops the server gracefully and the process exits 0. Stragglers get
+// 3 seconds to finish closing, then are reset, so that the process always exits well within 5 seconds.
+using var shutdown = new ShutdownSignal(TimeSpan.FromSeconds(3));
+
 // Logs go to stderr, so stdout carries exactly one line: the address we listen on.
 using ILoggerFactory loggerFactory = Logging.Create(options.LogLevel, out bool minimalLogging);
 
@@ -43,6 +48,21 @@ if (options.IdleTimeout is { } idle)
     serverOptions.Connection.IdleTimeout = idle;
 }
 
+if (options.HighWatermark is { } high)
+{
+    // The cap on queued output must stay above the watermark: at least 4 MiB (the default), or twice the mark.
+    serverOptions.Connection.MaxPendingSendBytes = Math.Max(4L * 1024 * 1024, 2 * high);
+    serverOptions.Connection.SendHighWatermark = high;
+    serverOptions.Connection.SendLowWatermark = high / 4;
+}
+
+// TLS: the handler is the same; it sees plaintext. See the README's TLS quick start for a development certificate.
+if (options.TlsCertificate is not null && !TlsCertificate.Configure(serverOptions, options.TlsCertificate, options.TlsKey, out string? tlsError))
+{
+    RawOutput.Error.WriteLine($"error: {tlsError}");
+    return 2;
+}
+
 using var server = new TcpServer(group, endPoint, () => EchoHandler.Instance, serverOptions);
 try
 {
@@ -50,7 +70,7 @@ try
 }
 catch (SocketException e)
 {
-    RawOutput.Error.WriteLine($"error: cannot listen on {endPoint}: {e.Message}");
+    RawOutput.Error.WriteLine($"error: {e.Message}"); // the message names the end point
     return 1;
 }
 
@@ -75,20 +95,12 @@ if (minimalLogging)
 
 RawOutput.Out.WriteLine(server.LocalEndPoint is UnixDomainSocketEndPoint unix ? $"listening on unix:{unix}" : $"listening on {server.LocalEndPoint}");
 
-// Ctrl+C and SIGTERM: stop accepting, close connections gracefully, and give up on stragglers after 3 seconds
-// (disposing the reactors then resets them), so the process always exits 0 well within 5 seconds.
-using var stopped = new ManualResetEventSlim();
-void Shutdown(PosixSignalContext context)
+// Until Ctrl+C or SIGTERM; then stop accepting and close every connection gracefully.
+if (!shutdown.Wait(group, () => { server.Stop(); udp?.Dispose(); }))
 {
-    context.Cancel = true;
-    server.Stop();
-    _ = server.Completion.WaitAsync(TimeSpan.FromSeconds(3)).ContinueWith(_ => stopped.Set(), TaskScheduler.Default);
+    RawOutput.Error.WriteLine($"warn: the stop took over {shutdown.Timeout.TotalSeconds:0} s; connections reset: {server.ConnectionCount}");
 }
 
-using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
-using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
-
-stopped.Wait();
 return 0;
 
 // Kept out of the main method so that, for an IP address, the name-resolution assembly is never loaded: under a

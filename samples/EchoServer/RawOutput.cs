@@ -1,24 +1,27 @@
 using System;
 using System.IO;
-using System.Text;
-using Microsoft.Win32.SafeHandles;
 
 namespace EchoServer;
 
 /// <summary>
-/// Writers on descriptors 1 and 2 that bypass System.Console. Console's first write sets up terminal handling,
-/// which needs descriptors of its own; under a tight descriptor limit that alone can fail. (Encoding.Default is
-/// UTF-8 without a byte-order mark, and needs no extra assembly.)
+/// Standard output and standard error, set up once at startup. They are the console's writers, which call
+/// <c>write(2)</c> at the descriptor's shared offset: a <c>FileStream</c> on descriptor 1 would write at a position of
+/// its own (pwrite) and, with <c>&gt; log 2&gt;&amp;1</c>, the logger's next line would land on top of ours. With
+/// AutoFlush each line goes out whole in one write, so lines from the two streams never mix.
 /// </summary>
 internal static class RawOutput
 {
-    public static TextWriter Out { get; } = Create(1);
+    public static TextWriter Out => Console.Out;
 
-    public static TextWriter Error { get; } = Create(2);
+    public static TextWriter Error => Console.Error;
 
-    private static TextWriter Create(int descriptor)
+    /// <summary>
+    /// Sets both writers up now, while descriptors are free: each holds a duplicate of its descriptor, and the
+    /// console's first use sets up terminal handling. Done first thing, it cannot fail later for lack of a descriptor.
+    /// </summary>
+    public static void Initialize()
     {
-        var stream = new FileStream(new SafeFileHandle(descriptor, ownsHandle: false), FileAccess.Write, bufferSize: 0);
-        return TextWriter.Synchronized(new StreamWriter(stream, Encoding.Default) { AutoFlush = true });
+        Console.Out.Flush();
+        Console.Error.Flush();
     }
 }

@@ -1,16 +1,24 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using SelectReactor;
 using SelectReactor.Net;
 
-int port = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 7008;
+if (args.Length > 1 || !ushort.TryParse(args.FirstOrDefault() ?? "7008", NumberStyles.None, CultureInfo.InvariantCulture, out ushort port))
+{
+    Console.Error.WriteLine($"error: bad arguments: {string.Join(' ', args)}\nusage: QuickStart [PORT]   (default 7008; 0 picks a free port)");
+    return 2;
+}
+
+using var shutdown = new ShutdownSignal(TimeSpan.FromSeconds(3)); // from here, Ctrl+C and SIGTERM stop gracefully (3 s at most)
 using var reactor = new Reactor();
 using var server = new TcpServer(reactor, new IPEndPoint(IPAddress.Loopback, port), () => new UpperCaseHandler());
-server.Start();
+try { server.Start(); }
+catch (SocketException e) { Console.Error.WriteLine($"error: {e.Message}"); return 1; } // names the end point
 Console.WriteLine($"upper-casing lines on {server.LocalEndPoint}; Ctrl+C stops");
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; reactor.Stop(); };
-reactor.Run();
+shutdown.Run(reactor, server.Stop); // the loop runs here; on a signal, every connection closes gracefully
+return 0;
 
 // One handler per connection, so it may keep state: here, the line read so far.
 sealed class UpperCaseHandler : ConnectionHandler

@@ -1,12 +1,10 @@
 using System;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using System.Threading;
-using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using RedisServer;
 
+RawOutput.Initialize();
 RedisOptions? options = RedisOptions.Parse(args, out string? error);
 if (options is null)
 {
@@ -28,6 +26,9 @@ if (address is null)
     return 2;
 }
 
+// Ctrl+C and SIGTERM are caught from here on, before the ready line: a signal at any moment stops gracefully.
+using var shutdown = new SelectReactor.ShutdownSignal(TimeSpan.FromSeconds(3));
+
 // Logs go to stderr, so stdout carries exactly one line: the address we listen on.
 using ILoggerFactory loggerFactory = LoggerFactory.Create(logging => logging
     .SetMinimumLevel(options.LogLevel)
@@ -41,7 +42,7 @@ try
 }
 catch (SocketException e)
 {
-    RawOutput.Error.WriteLine($"error: cannot listen on {options.Host}:{options.Port}: {e.Message}");
+    RawOutput.Error.WriteLine($"error: {e.Message}"); // the message names the end point
     return 1;
 }
 
@@ -49,19 +50,11 @@ using (app)
 {
     RawOutput.Out.WriteLine($"listening on {app.Server.LocalEndPoint}");
 
-    // Ctrl+C and SIGTERM, as the echo server: stop accepting, close connections gracefully, give up on stragglers
-    // after 3 seconds (disposing the reactor then resets them), and exit 0.
-    using var stopped = new ManualResetEventSlim();
-    void Shutdown(PosixSignalContext context)
-    {
-        context.Cancel = true;
-        app.Server.Stop();
-        _ = app.Server.Completion.WaitAsync(TimeSpan.FromSeconds(3)).ContinueWith(_ => stopped.Set(), TaskScheduler.Default);
-    }
-
-    using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
-    using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
-    stopped.Wait();
+    // Until Ctrl+C or SIGTERM; then stop accepting, close connections gracefully, and give up on stragglers after
+    // 3 seconds (disposing the reactor then resets them).
+    shutdown.Token.WaitHandle.WaitOne();
+    app.Server.Stop();
+    app.Server.Completion.Wait(shutdown.Timeout);
 }
 
 return 0;

@@ -39,6 +39,12 @@ internal sealed class RedisOptions
                 continue;
             }
 
+            if (name is not ("--host" or "--port" or "--max-connections" or "--log-level"))
+            {
+                error = $"unknown option: {name}";
+                return null;
+            }
+
             if (i + 1 >= args.Length)
             {
                 error = $"{name} needs a value";
@@ -61,7 +67,7 @@ internal sealed class RedisOptions
                     options.LogLevel = level;
                     break;
                 default:
-                    error = $"bad option or value: {name} {value}";
+                    error = $"bad value for {name}: {value}";
                     return null;
             }
         }

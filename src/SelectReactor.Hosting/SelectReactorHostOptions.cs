@@ -4,7 +4,7 @@ using System.Threading;
 namespace SelectReactor.Hosting;
 
 /// <summary>
-/// Settings of the reactor that <see cref="SelectReactorServiceCollectionExtensions.AddSelectReactor"/> runs in the
+/// Settings of the reactor that <c>AddSelectReactor</c> runs in the
 /// generic host. Read once, when the reactor is first resolved.
 /// </summary>
 /// <remarks>
@@ -27,4 +27,13 @@ public sealed class SelectReactorHostOptions
     /// <see cref="ReactorOptions.MaxTimeout"/>, or <see cref="Timeout.InfiniteTimeSpan"/>.
     /// </summary>
     public TimeSpan MaxSelectTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How many reactors to run, each on a thread of its own. Default 1: one <see cref="Reactor"/>. Above 1 the host
+    /// runs a <see cref="ReactorGroup"/> (resolve it to spread work of your own) and every server added with
+    /// <see cref="SelectReactorServiceCollectionExtensions.AddTcpServer{THandler}(Microsoft.Extensions.DependencyInjection.IServiceCollection, System.Net.EndPoint, Action{Net.TcpServerOptions}?)"/>
+    /// spreads its connections over the group, each connection staying on one reactor; the resolvable
+    /// <see cref="Reactor"/> is then the group's first. 0 means one per processor. At most 1,024.
+    /// </summary>
+    public int ReactorCount { get; set; } = 1;
 }

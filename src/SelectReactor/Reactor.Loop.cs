@@ -472,6 +472,7 @@ public sealed partial class Reactor
                 }
             }
 
+            EndOfCallback();
             if (_pendingCloses.Count > 0)
             {
                 DeliverCloses();

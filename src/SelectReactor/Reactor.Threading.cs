@@ -75,6 +75,7 @@ public sealed partial class Reactor
                 Log.PostedActionFault(_logger, _name, e);
             }
 
+            EndOfCallback();
             if (_pendingCloses.Count > 0)
             {
                 DeliverCloses();

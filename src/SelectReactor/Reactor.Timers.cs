@@ -130,6 +130,7 @@ public sealed partial class Reactor
                 Log.TimerFault(_logger, _name, e);
             }
 
+            EndOfCallback();
             if (_pendingCloses.Count > 0)
             {
                 DeliverCloses();

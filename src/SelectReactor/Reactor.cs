@@ -60,8 +60,8 @@ public sealed partial class Reactor : IDisposable
     public Reactor(ReactorOptions? options = null)
     {
         options ??= new ReactorOptions();
-        _loggerFactory = options.LoggerFactory;
-        _logger = options.LoggerFactory?.CreateLogger("SelectReactor.Reactor") ?? NullLogger.Instance;
+        _loggerFactory = options.LoggerFactory ?? StandardErrorLoggerFactory.Instance;
+        _logger = _loggerFactory.CreateLogger("SelectReactor.Reactor");
         _name = options.Name ?? "reactor";
         MetricTag = ReactorMetrics.Reactor(_name);
         _time = options.TimeProvider;
@@ -398,6 +398,8 @@ public sealed partial class Reactor : IDisposable
                 // A faulty OnClosed is the handler's bug; the registration is over anyway, so log and go on.
                 Log.ClosedCallbackFault(_logger, _name, registration, e);
             }
+
+            EndOfCallback();
         }
     }
 

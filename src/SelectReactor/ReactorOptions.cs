@@ -13,7 +13,12 @@ public sealed class ReactorOptions
     private TimeProvider _timeProvider = TimeProvider.System;
     private TimeSpan _maxSelectTimeout = TimeSpan.FromSeconds(1);
 
-    /// <summary>Where the reactor logs. Default <see langword="null"/>: nothing is logged.</summary>
+    /// <summary>
+    /// Where the reactor, and the servers, connections and endpoints on it, log. Default <see langword="null"/>:
+    /// warnings and errors (a handler that threw, a dead socket evicted, accept out of descriptors, a peer that does
+    /// not read) go to standard error, one line each, so that no fault goes unseen; nothing below Warning is written.
+    /// Pass <c>NullLoggerFactory.Instance</c> to log nothing at all.
+    /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>The clock behind timers. Default <see cref="TimeProvider.System"/>; tests may pass a fake one.</summary>
@@ -44,7 +49,7 @@ public sealed class ReactorOptions
         {
             if (value != Timeout.InfiniteTimeSpan && (value <= TimeSpan.Zero || value > MaxTimeout))
             {
-                throw new ArgumentOutOfRangeException(nameof(value), value, "MaxSelectTimeout must be positive and at most ReactorOptions.MaxTimeout, or Timeout.InfiniteTimeSpan.");
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"MaxSelectTimeout must be positive and at most ReactorOptions.MaxTimeout ({MaxTimeout}), or Timeout.InfiniteTimeSpan; the default is 1 second.");
             }
 
             _maxSelectTimeout = value;

@@ -53,12 +53,17 @@ usage: tests/SelectReactor.Benchmarks/compare.sh [options]
   --proto-args ARGS    options for the prototype servers proto-naive, proto-tiered, proto-helper (IdleLab/, the
                        measurements behind the design for idle connections; see RESULTS.md)
   --echoload-src FILE  echoload.c (default ../shared/bench/echoload.c beside the repository)
+  --tls                the TLS comparison instead: samples/EchoServer --tls-cert against a .NET async/await SslStream
+                       server (tests/Baselines/AsyncTlsEchoServer), servers selectreactor,async, configs
+                       pp1,pp50,stream10 by default; a fresh self-signed certificate; adds the handshake p50 and a
+                       closing note on the targets (ping-pong 50 >= 1.5x async, streaming 10 >= 1.0x)
   -h, --help           this text
 
-Needs: the .NET 10 SDK, gcc, node (for the node server), taskset, and strace for --strace. --idle N needs, per
-process, a descriptor limit of N + 1,000 (the script raises the soft limit up to the hard one, and tries prlimit for
-more), an ephemeral port range of N + 1,000 ports (net.ipv4.ip_local_port_range; see --set-port-range) and
-net.core.somaxconn >= 512; it says which is missing and skips that count.
+Needs: the .NET 10 SDK, gcc, node (for the node server), taskset, strace for --strace; openssl and libssl-dev
+(echoload --tls) for --tls. --idle N needs, per process, a descriptor limit of N + 1,000 (the script raises the soft
+limit up to the hard one, and tries prlimit for more), an ephemeral port range of N + 1,000 ports
+(net.ipv4.ip_local_port_range; see --set-port-range) and net.core.somaxconn >= 512; it says which is missing and
+skips that count.
 EOF
 }
 
@@ -87,13 +92,15 @@ set_port_range=0
 ORIG_PORT_RANGE="" # what --set-port-range changed, restored on exit
 ref=""
 proto_args=""
+tls=0
+configs_given=0
 
 need_value() { [ "$#" -ge 2 ] || { echo "compare.sh: $1 needs a value" >&2; usage >&2; exit 2; }; }
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --client) need_value "$@"; clients="$2"; shift 2 ;;
     --servers) need_value "$@"; servers="$2"; servers_given=1; shift 2 ;;
-    --configs) need_value "$@"; configs="$2"; shift 2 ;;
+    --configs) need_value "$@"; configs="$2"; configs_given=1; shift 2 ;;
     --duration) need_value "$@"; duration="$2"; shift 2 ;;
     --warmup) need_value "$@"; warmup="$2"; shift 2 ;;
     --rounds) need_value "$@"; rounds="$2"; shift 2 ;;
@@ -115,6 +122,7 @@ while [ "$#" -gt 0 ]; do
     --set-port-range) set_port_range=1; shift ;;
     --ref) need_value "$@"; ref="$2"; shift 2 ;;
     --proto-args) need_value "$@"; proto_args="$2"; shift 2 ;;
+    --tls) tls=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -122,6 +130,11 @@ done
 if [ "$mode" = "strace" ] && [ "$servers_given" -eq 0 ]; then servers="selectreactor"; fi
 if [ "$mode" = "idle" ] && [ "$servers_given" -eq 0 ]; then servers="selectreactor,select,epoll"; fi
 if [ -n "$ref" ] && [[ ",$servers," != *,selectreactor-ref,* ]]; then servers="$servers,selectreactor-ref"; fi
+if [ "$tls" -eq 1 ]; then
+  [ "$servers_given" -eq 1 ] || servers="selectreactor,async"
+  [ "$configs_given" -eq 1 ] || configs="pp1,pp50,stream10"
+  [ "$mode" = compare ] || { echo "compare.sh: --tls compares; it does not combine with --strace or --idle" >&2; exit 2; }
+fi
 
 is_number() { [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]]; }
 for v in "$duration" "$warmup" "$connect_rate"; do is_number "$v" || { echo "compare.sh: not a number: $v" >&2; exit 2; }; done
@@ -136,6 +149,15 @@ IFS=, read -r -a CONFIGS <<<"$configs"
 
 # ---------------------------------------------------------------- what is measured
 server_path() {
+  if [ "$tls" -eq 1 ]; then
+    case "$1" in
+      selectreactor) echo "$ROOT/samples/EchoServer/bin/Release/net10.0/EchoServer" ;;
+      async) echo "$ROOT/tests/Baselines/AsyncTlsEchoServer/bin/Release/net10.0/AsyncTlsEchoServer" ;;
+      selectreactor-ref) [ -n "$ref" ] || return 1; echo "$REF_DIR/samples/EchoServer/bin/Release/net10.0/EchoServer" ;;
+      *) return 1 ;; # the other baselines speak no TLS
+    esac
+    return 0
+  fi
   case "$1" in
     selectreactor) echo "$ROOT/samples/EchoServer/bin/Release/net10.0/EchoServer" ;;
     async) echo "$ROOT/tests/Baselines/AsyncEchoServer/bin/Release/net10.0/AsyncEchoServer" ;;
@@ -158,9 +180,18 @@ server_command() {
     proto-*) SERVER_CMD=("$path" idle-lab echo --design "${1#proto-}" --port 0 $proto_args) ;;
     *) SERVER_CMD=("$path" --port 0) ;;
   esac
+  if [ "$tls" -eq 1 ]; then SERVER_CMD+=(--tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem"); fi
 }
 
 server_label() {
+  if [ "$tls" -eq 1 ]; then
+    case "$1" in
+      selectreactor) echo "SelectReactor TLS (EchoServer --tls-cert)" ;;
+      async) echo ".NET async/await SslStream (AsyncTlsEchoServer)" ;;
+      selectreactor-ref) echo "SelectReactor TLS at $REF_SHA ($ref)" ;;
+    esac
+    return 0
+  fi
   case "$1" in
     selectreactor) echo "SelectReactor (samples/EchoServer)" ;;
     selectreactor-ref) echo "SelectReactor at $REF_SHA ($ref)" ;;
@@ -195,7 +226,9 @@ if [ -n "$ref" ]; then
   # by name (BenchmarkDotNet stops with "more than one matching project file").
   REF_DIR="${TMPDIR:-/tmp}/selectreactor-ref/$REF_SHA"
 fi
-for s in "${SERVERS[@]}"; do server_path "$s" >/dev/null || { echo "compare.sh: unknown server $s (selectreactor-ref needs --ref)" >&2; exit 2; }; done
+for s in "${SERVERS[@]}"; do
+  server_path "$s" >/dev/null || { echo "compare.sh: unknown server $s$([ "$tls" -eq 1 ] && echo ' (with --tls: selectreactor, async)') (selectreactor-ref needs --ref)" >&2; exit 2; }
+done
 for c in "${CLIENTS[@]}"; do
   case "$c" in echoload|echoclient) ;; *) echo "compare.sh: unknown client $c" >&2; exit 2 ;; esac
 done
@@ -231,16 +264,19 @@ mkdir -p "$BIN_DIR"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 if [ "$build" -eq 1 ]; then
   echo "compare.sh: building (Release)" >&2
-  projects="samples/EchoServer samples/EchoClient tests/Baselines/AsyncEchoServer tests/Baselines/SelectEchoServer"
+  projects="samples/EchoServer samples/EchoClient tests/Baselines/AsyncEchoServer tests/Baselines/SelectEchoServer tests/Baselines/AsyncTlsEchoServer"
   [[ ",$servers," == *,proto-* ]] && projects+=" tests/SelectReactor.Benchmarks"
   for p in $projects; do
     dotnet build "$ROOT/$p" -c Release -nologo -v quiet >&2
   done
   gcc -O2 -Wall -o "$BIN_DIR/epoll_echo" "$ROOT/tests/Baselines/c/epoll_echo.c"
   if [ -f "$echoload_src" ]; then
-    # With OpenSSL for --tls where libssl-dev is installed; without it, the plain client is all this script needs.
-    gcc -O2 -Wall -o "$BIN_DIR/echoload" "$echoload_src" -lssl -lcrypto 2>/dev/null \
-      || gcc -O2 -Wall -DNO_TLS -o "$BIN_DIR/echoload" "$echoload_src"
+    # With OpenSSL's headers echoload speaks TLS too (--tls); without them, plain only.
+    if [ -f /usr/include/openssl/ssl.h ]; then
+      gcc -O2 -Wall -o "$BIN_DIR/echoload" "$echoload_src" -lssl -lcrypto
+    else
+      gcc -O2 -Wall -DNO_TLS -o "$BIN_DIR/echoload" "$echoload_src"
+    fi
   fi
   if [ "$mode" = idle ] && [ -f "$idlehold_src" ]; then
     gcc -O2 -Wall -o "$BIN_DIR/idlehold" "$idlehold_src"
@@ -297,6 +333,16 @@ forget() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+if [ "$tls" -eq 1 ]; then
+  # A fresh self-signed development certificate for this run (never kept).
+  command -v openssl >/dev/null || { echo "compare.sh: --tls needs openssl (apt-get install -y openssl)" >&2; exit 2; }
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
+    -days 2 -subj /CN=localhost 2>/dev/null
+  if [ "$build" -eq 1 ] && [ ! -f /usr/include/openssl/ssl.h ]; then
+    echo "compare.sh: --tls needs echoload built with OpenSSL (apt-get install -y libssl-dev)" >&2; exit 2
+  fi
+fi
 
 # Starts "${SERVER_CMD[@]}" pinned to core 0, optionally under a prefix; sets SERVER_PID and SERVER_PORT.
 start_server() {
@@ -362,7 +408,7 @@ run_one() { # server config client round
   parse_config "$config"
   server_command "$server"
   if ! start_server "${SERVER_CMD[@]}"; then
-    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\tNA\tstart-failed\tNA\n' "$config" "$server" "$client" "$round" >>"$RAW"
+    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\tNA\tstart-failed\tNA\tNA\n' "$config" "$server" "$client" "$round" >>"$RAW"
     stop_server "$SERVER_PID"
     return
   fi
@@ -370,6 +416,7 @@ run_one() { # server config client round
   local -a args=(--port "$SERVER_PORT" --conns "$CONNS" --size "$SIZE" --mode "$MODE" --duration "$duration"
     --warmup "$warmup" --connect-rate "$connect_rate" --connect-timeout 60)
   [ "$verify" -eq 1 ] && args+=(--verify)
+  [ "$tls" -eq 1 ] && args+=(--tls)
   local -a cmd
   if [ "$client" = echoload ]; then cmd=("$BIN_DIR/echoload" "${args[@]}"); else cmd=("$ECHOCLIENT" "${args[@]}" --threads "$client_threads"); fi
 
@@ -396,7 +443,7 @@ run_one() { # server config client round
   if [ -z "$line" ]; then
     echo "compare.sh: $client printed no RESULT line against $server ($config, exit $rc):" >&2
     head -n 5 "$WORK/client.err" >&2
-    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\t%s\tno-result\tNA\n' "$config" "$server" "$client" "$round" "${rss:-NA}" >>"$RAW"
+    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\t%s\tno-result\tNA\tNA\n' "$config" "$server" "$client" "$round" "${rss:-NA}" >>"$RAW"
     return
   fi
   if [ "$rc" -ne 0 ]; then
@@ -413,9 +460,11 @@ run_one() { # server config client round
   cpu="$(cpu_between "$samples" "$from" "$to")"
   msgs="$(field "$line" msgs)"
   per_million="$(awk -v c="$cpu" -v m="$msgs" 'BEGIN { if (c == "NA" || m + 0 == 0) print "NA"; else printf "%.3f", c / (m / 1e6) }')"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$server" "$client" "$round" \
+  local handshake
+  handshake="$(field "$line" handshake_ms_p50)"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$server" "$client" "$round" \
     "$(field "$line" msgs_per_s)" "$(field "$line" MiB_per_s)" "$(field "$line" p50_us)" "$(field "$line" p99_us)" \
-    "$per_million" "$rss" "$(field "$line" errors)" "$connect_s" >>"$RAW"
+    "$per_million" "$rss" "$(field "$line" errors)" "$connect_s" "${handshake:-NA}" >>"$RAW"
   printf 'compare.sh: %-8s %-13s %-10s round %s: %s msgs/s, p99 %s us, CPU %s s/M msgs, RSS %s MiB, errors %s, connect %s s\n' \
     "$config" "$server" "$client" "$round" "$(field "$line" msgs_per_s)" "$(field "$line" p99_us)" "$per_million" "$rss" \
     "$(field "$line" errors)" "$connect_s" >&2
@@ -433,7 +482,7 @@ medians_table() {
   local labels="" names="" c s
   for c in "${CONFIGS[@]}"; do labels+="$c=$(config_label "$c");"; done
   for s in "${SERVERS[@]}"; do names+="$s=$(server_label "$s");"; done
-  awk -F'\t' -v show_client="$1" -v labels="$labels" -v names="$names" '
+  awk -F'\t' -v show_client="$1" -v labels="$labels" -v names="$names" -v tls="$tls" '
     BEGIN {
       n = split(labels, a, ";"); for (i = 1; i <= n; i++) if (split(a[i], kv, "=") == 2) LOAD[kv[1]] = kv[2]
       n = split(names, a, ";"); for (i = 1; i <= n; i++) if (split(a[i], kv, "=") == 2) NAME[kv[1]] = kv[2]
@@ -456,15 +505,17 @@ medians_table() {
       if (!(key in seen)) { seen[key] = 1; order[++k] = key }
       runs[key]++
       if ($11 !~ /^[0-9]+$/) failed[key]++; else errors[key] += $11
-      for (c = 5; c <= 12; c++) if (c != 11 && $c != "NA" && $c != "") V[key, c] = V[key, c] " " $c
+      for (c = 5; c <= 13; c++) if (c != 11 && $c != "NA" && $c != "") V[key, c] = V[key, c] " " $c
     }
     END {
+      hs_head = tls ? " handshake p50 ms |" : ""
+      hs_rule = tls ? "---:|" : ""
       if (show_client) {
-        print "| load | server | client | msgs/s | MiB/s | p50 µs | p99 µs | server CPU s per M msgs | server peak RSS MiB | connect s | errors | runs |"
-        print "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        print "| load | server | client | msgs/s | MiB/s | p50 µs | p99 µs | server CPU s per M msgs | server peak RSS MiB | connect s |" hs_head " errors | runs |"
+        print "|---|---|---|---:|---:|---:|---:|---:|---:|---:|" hs_rule "---:|---:|"
       } else {
-        print "| load | server | msgs/s | × SelectReactor | MiB/s | p50 µs | p99 µs | server CPU s per M msgs | server peak RSS MiB | connect s | errors | runs |"
-        print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        print "| load | server | msgs/s | × SelectReactor | MiB/s | p50 µs | p99 µs | server CPU s per M msgs | server peak RSS MiB | connect s |" hs_head " errors | runs |"
+        print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|" hs_rule "---:|---:|"
       }
       for (i = 1; i <= k; i++) {
         key = order[i]; split(key, p, SUBSEP)
@@ -477,6 +528,7 @@ medians_table() {
         else row = row commas(m) " | " ratio " | "
         row = row fmt(median(key, 6), "%.1f") " | " fmt(median(key, 7), "%.0f") " | " fmt(median(key, 8), "%.0f") " | "
         row = row fmt(median(key, 9), "%.2f") " | " fmt(median(key, 10), "%.0f") " | " fmt(median(key, 12), "%.2f") " | "
+        if (tls) row = row fmt(median(key, 13), "%.1f") " | "
         row = row errors[key] + 0 bad " | " runs[key] " |"
         print row
       }
@@ -819,18 +871,53 @@ for config in "${CONFIGS[@]}"; do
   done
 done
 
+# The TLS closing note: each target with the measured ratio (SelectReactor over async/await, from the medians of
+# this run), the server CPU per message and the handshake p50.
+tls_targets() {
+  awk -F'\t' '
+    function median(key, col,   n, i, j, t, a) {
+      n = split(V[key, col], a, " ")
+      if (n == 0) return "NA"
+      for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j+1] = a[j]; a[j+1] = t }
+      return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    $3 == "echoload" { for (c = 5; c <= 13; c++) if ($c != "NA" && $c != "") V[$1 SUBSEP $2, c] = V[$1 SUBSEP $2, c] " " $c; seen[$1] = 1 }
+    function ratio(config,   a, b) {
+      a = median(config SUBSEP "selectreactor", 5); b = median(config SUBSEP "async", 5)
+      return (a == "NA" || b == "NA" || b + 0 == 0) ? "NA" : sprintf("%.2f", a / b)
+    }
+    function line(config, target, label,   r, verdict) {
+      if (!(config in seen)) return
+      r = ratio(config)
+      verdict = (r == "NA") ? "not measured" : (r + 0 >= target ? "met" : "NOT met")
+      printf "- %s: SelectReactor / async = **%s×** (target ≥ %.1f×: %s); server CPU per message %s µs vs %s µs; handshake p50 %s ms vs %s ms\n", \
+        label, r, target, verdict, median(config SUBSEP "selectreactor", 9), median(config SUBSEP "async", 9), \
+        median(config SUBSEP "selectreactor", 13), median(config SUBSEP "async", 13)
+    }
+    END {
+      print "TLS targets (ratios from this one run; CPU per message = server CPU s per M msgs, in µs):"
+      line("pp50", 1.5, "ping-pong 64 B, 50 connections")
+      line("stream10", 1.0, "streaming 16 KiB, 10 connections")
+      line("pp1", 0, "ping-pong 64 B, 1 connection (no target)")
+    }' "$RAW"
+}
+
 show_client=0
 [ "${#CLIENTS[@]}" -gt 1 ] && show_client=1
 [ -n "$results" ] || results="$OUT_DIR/compare-$(date -u +%Y%m%d-%H%M%S).md"
 mkdir -p "$(dirname "$results")"
 {
-  echo "## Echo comparison"
+  echo "## Echo comparison$([ "$tls" -eq 1 ] && echo ' over TLS')"
   echo
   machine_header
   echo "- client: ${clients} (core 1); servers on core 0; ${duration} s measured after ${warmup} s warm-up; ${rounds} round(s), servers rotated each round; medians; verify: $([ "$verify" -eq 1 ] && echo on || echo off); connect rate ${connect_rate}/s"
   echo "- server CPU: utime+stime of the server process over the measured window, per million messages echoed in it; connect s: the client's time to open every connection"
   echo
   medians_table "$show_client"
+  if [ "$tls" -eq 1 ]; then
+    echo
+    tls_targets
+  fi
 } >"$results.tmp"
 mv "$results.tmp" "$results"
 cp "$RAW" "${results%.md}.tsv"

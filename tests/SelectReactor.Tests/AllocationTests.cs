@@ -143,6 +143,34 @@ public sealed class AllocationTests
         }
     }
 
+    [Fact]
+    public void Batched_PipelinedRepliesThroughSendAndOutput_AllocateNothingOnTheReactorThread()
+    {
+        const int Clients = 20;
+        const int Rounds = 500;
+        using var harness = new ServerHarness(() => new PipelineHandler());
+        var clients = Enumerable.Range(0, Clients).Select(_ => harness.Connect()).ToArray();
+        byte[] requests = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("GET k\r\n", 16)));
+        byte[] replies = new byte[16 * PipelineHandler.ReplyLength];
+        try
+        {
+            PingPong(clients, requests, replies, 100);
+            long before = harness.Running.Invoke(GC.GetAllocatedBytesForCurrentThread);
+            PingPong(clients, requests, replies, Rounds);
+            long after = harness.Running.Invoke(GC.GetAllocatedBytesForCurrentThread);
+
+            double perReply = (double)(after - before) / (Rounds * Clients * 16);
+            perReply.Should().BeLessThan(1.0, $"{after - before} bytes over {Rounds * Clients * 16} replies");
+        }
+        finally
+        {
+            foreach (Socket client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
     private static void PingPong(Socket[] clients, byte[] message, byte[] reply, int rounds)
     {
         for (int round = 0; round < rounds; round++)
@@ -194,6 +222,28 @@ public sealed class AllocationTests
         {
             pairs[i % pairs.Length].Client.Send(one.AsSpan(), SocketFlags.None, out _);
             reactor.RunOnce(TimeSpan.FromMilliseconds(100));
+        }
+    }
+
+    /// <summary>Answers each request line with a reply built half with Send, half in place through Output.</summary>
+    private sealed class PipelineHandler : SelectReactor.Net.ConnectionHandler
+    {
+        public const int ReplyLength = 9;
+
+        public override void OnData(SelectReactor.Net.TcpConnection connection, ReadOnlySpan<byte> data)
+        {
+            foreach (byte b in data)
+            {
+                if (b != (byte)'\n')
+                {
+                    continue;
+                }
+
+                connection.Send("$3\r\n"u8);
+                Span<byte> span = connection.Output.GetSpan(5);
+                "abc\r\n"u8.CopyTo(span);
+                connection.Output.Advance(5);
+            }
         }
     }
 

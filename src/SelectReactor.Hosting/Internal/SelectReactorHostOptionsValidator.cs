@@ -14,13 +14,18 @@ internal sealed class SelectReactorHostOptionsValidator : IValidateOptions<Selec
         var failures = new List<string>();
         if (string.IsNullOrWhiteSpace(options.Name))
         {
-            failures.Add("SelectReactorHostOptions.Name must not be empty.");
+            failures.Add("SelectReactorHostOptions.Name must not be empty or white space; the default is \"reactor\".");
         }
 
         TimeSpan timeout = options.MaxSelectTimeout;
         if (timeout != Timeout.InfiniteTimeSpan && (timeout <= TimeSpan.Zero || timeout > ReactorOptions.MaxTimeout))
         {
-            failures.Add($"SelectReactorHostOptions.MaxSelectTimeout must be positive and at most {ReactorOptions.MaxTimeout}, or Timeout.InfiniteTimeSpan; it is {timeout}.");
+            failures.Add($"SelectReactorHostOptions.MaxSelectTimeout must be positive and at most {ReactorOptions.MaxTimeout}, or Timeout.InfiniteTimeSpan; it is {timeout}. The default is 1 second.");
+        }
+
+        if (options.ReactorCount is < 0 or > 1024)
+        {
+            failures.Add($"SelectReactorHostOptions.ReactorCount must be from 0 (one per processor) to 1,024; it is {options.ReactorCount}. The default is 1.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

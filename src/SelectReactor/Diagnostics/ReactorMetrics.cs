@@ -4,30 +4,41 @@ using System.Diagnostics.Metrics;
 namespace SelectReactor;
 
 /// <summary>
-/// The library's instruments, on one process-wide <see cref="Meter"/> named <see cref="MeterName"/>, named after
+/// The library's instruments, on one process-wide <see cref="Meter"/> named <see cref="ReactorMeter.Name"/>, named after
 /// OpenTelemetry conventions. Every call site checks <c>Enabled</c> first, so with nothing listening a measurement
 /// costs one field read: no timestamps, no tags, no allocation.
 /// </summary>
 internal static class ReactorMetrics
 {
-    public const string MeterName = "SelectReactor";
+    public const string MeterName = ReactorMeter.Name;
 
     /// <summary>The tag that names the reactor a measurement came from.</summary>
-    public const string ReactorTag = "selectreactor.reactor.name";
+    public const string ReactorTag = ReactorMeter.ReactorNameTag;
 
     /// <summary>The tag that gives a connection's close reason.</summary>
-    public const string CloseReasonTag = "selectreactor.connection.close_reason";
+    public const string CloseReasonTag = ReactorMeter.CloseReasonTag;
 
     public static readonly Meter Meter = new(MeterName, typeof(ReactorMetrics).Assembly.GetName().Version?.ToString());
 
     public static readonly Counter<long> Ticks = Meter.CreateCounter<long>(
         "selectreactor.reactor.ticks", "{tick}", "Turns of the reactor loop.");
 
-    public static readonly Histogram<double> SelectDuration = Meter.CreateHistogram<double>(
-        "selectreactor.reactor.select.duration", "s", "Time spent waiting in Socket.Select.");
+    // Explicit bucket boundaries, in seconds: exporters' defaults (0, 5, 10, 25 ... 10,000) suit milliseconds and
+    // would put every select and dispatch in the first bucket. A select waits from microseconds (work ready) up to
+    // MaxSelectTimeout (1 s by default); a dispatch takes microseconds, more when a handler is slow.
+    public static readonly Histogram<double> SelectDuration = Meter.CreateHistogram(
+        "selectreactor.reactor.select.duration",
+        "s",
+        "Time spent waiting in Socket.Select.",
+        tags: null,
+        new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] });
 
-    public static readonly Histogram<double> DispatchDuration = Meter.CreateHistogram<double>(
-        "selectreactor.reactor.dispatch.duration", "s", "Time spent dispatching readiness callbacks after a select.");
+    public static readonly Histogram<double> DispatchDuration = Meter.CreateHistogram(
+        "selectreactor.reactor.dispatch.duration",
+        "s",
+        "Time spent dispatching readiness callbacks after a select.",
+        tags: null,
+        new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.000001, 0.000005, 0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 1] });
 
     public static readonly Counter<long> Callbacks = Meter.CreateCounter<long>(
         "selectreactor.reactor.callbacks", "{callback}", "Callbacks run: readiness, OnClosed, posted actions and timers.");

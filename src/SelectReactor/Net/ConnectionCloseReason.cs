@@ -53,4 +53,21 @@ public enum ConnectionCloseReason
     /// the connection stopped parsing and closed gracefully, sending what was queued (an error reply, say).
     /// </summary>
     ProtocolError,
+
+    /// <summary>
+    /// The TLS handshake failed or did not complete within <see cref="TcpServerOptions.TlsHandshakeTimeout"/> (or
+    /// <see cref="TcpConnectorOptions.TlsHandshakeTimeout"/>): a certificate that did not validate, no protocol or
+    /// cipher in common, bytes that are not TLS (plaintext sent to a TLS port), or a peer that stopped half-way. The
+    /// error is the <see cref="System.Security.Authentication.AuthenticationException"/>, the
+    /// <see cref="System.IO.IOException"/> or the <see cref="System.TimeoutException"/> behind it. The handler never
+    /// heard <see cref="ConnectionHandler.OnConnected"/>.
+    /// </summary>
+    TlsHandshakeFailed,
+
+    /// <summary>
+    /// After the handshake, the TLS session failed: a record that did not decrypt or was longer than TLS allows, a
+    /// fatal alert from the peer, a refused renegotiation the peer would not do without, or a stream that ended in
+    /// the middle of a record. The error is the <see cref="System.IO.IOException"/> that says which.
+    /// </summary>
+    TlsError,
 }

@@ -25,8 +25,9 @@ public abstract class ConnectionHandler
     public abstract void OnData(TcpConnection connection, ReadOnlySpan<byte> data);
 
     /// <summary>
-    /// Pending output passed <see cref="TcpConnectionOptions.SendHighWatermark"/>: the connection has stopped reading
-    /// until the peer catches up. Called from inside the <see cref="TcpConnection.Send"/> that crossed the mark.
+    /// Pending output passed <see cref="TcpConnectionOptions.SendHighWatermark"/> even after the socket was offered
+    /// it: the connection has stopped reading until the peer catches up. Called from inside the
+    /// <see cref="TcpConnection.Send"/> (or the <see cref="TcpConnection.Output"/>'s Advance) that crossed the mark.
     /// Default: nothing.
     /// </summary>
     /// <param name="connection">The connection.</param>

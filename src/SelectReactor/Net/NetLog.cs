@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 
 namespace SelectReactor.Net;
 
-/// <summary>Every message the networking layer logs, source-generated, with fixed event ids (2xx).</summary>
+/// <summary>What the server and UDP endpoints log, source-generated, with fixed event ids (2xx); connections log through <see cref="ConnectionLog"/>.</summary>
 internal static partial class NetLog
 {
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Listening on {EndPoint}")]
@@ -13,8 +13,8 @@ internal static partial class NetLog
     [LoggerMessage(EventId = 201, Level = LogLevel.Debug, Message = "Rejected a connection from {Remote}: {Count} connections is the maximum")]
     public static partial void ConnectionRejected(ILogger logger, string remote, int count);
 
-    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Accept on {EndPoint} failed with {Error}: out of descriptors or buffers; not accepting for {BackoffMs} ms (doubling up to 1 s) until it recovers")]
-    public static partial void AcceptBackoff(ILogger logger, string endPoint, SocketError error, int backoffMs);
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Accept on {EndPoint} failed with {Error}: out of descriptors or buffers; not accepting for {BackoffMs} ms (doubling up to {MaxBackoffMs} ms) until it recovers")]
+    public static partial void AcceptBackoff(ILogger logger, string endPoint, SocketError error, int backoffMs, int maxBackoffMs);
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Accepting on {EndPoint} again after running out of descriptors or buffers")]
     public static partial void AcceptRecovered(ILogger logger, string endPoint);
@@ -25,30 +25,9 @@ internal static partial class NetLog
     [LoggerMessage(EventId = 205, Level = LogLevel.Error, Message = "The connection handler factory of {EndPoint} threw; the accepted connection was dropped")]
     public static partial void HandlerFactoryFault(ILogger logger, string endPoint, Exception error);
 
-    [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "Stopped listening on {EndPoint}; closing {Count} connections")]
+    [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "Stopped listening on {EndPoint}; connections to close: {Count}")]
     public static partial void StoppedListening(ILogger logger, string endPoint, int count);
-
-    [LoggerMessage(EventId = 210, Level = LogLevel.Debug, Message = "Connection {Connection} reset by peer ({Error})")]
-    public static partial void ConnectionReset(ILogger logger, string connection, SocketError error);
-
-    [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "Connection {Connection} failed with socket error {Error}")]
-    public static partial void ConnectionSocketError(ILogger logger, string connection, SocketError error, Exception exception);
-
-    [LoggerMessage(EventId = 212, Level = LogLevel.Error, Message = "Connection {Connection}: the handler threw from {Callback}; the connection is closed")]
-    public static partial void HandlerFault(ILogger logger, string connection, string callback, Exception error);
-
-    [LoggerMessage(EventId = 213, Level = LogLevel.Warning, Message = "Connection {Connection} aborted: {Pending} bytes pending plus {Adding} more would pass the cap of {Cap}; the peer is not reading")]
-    public static partial void SendBufferOverflow(ILogger logger, string connection, long pending, int adding, long cap);
-
-    [LoggerMessage(EventId = 214, Level = LogLevel.Debug, Message = "Connection {Connection} idle for {IdleFor}; closing")]
-    public static partial void IdleTimeout(ILogger logger, string connection, TimeSpan idleFor);
-
-    [LoggerMessage(EventId = 215, Level = LogLevel.Debug, Message = "Connection {Connection} did not finish closing in time with {Pending} bytes unsent; dropped")]
-    public static partial void CloseTimedOut(ILogger logger, string connection, long pending);
 
     [LoggerMessage(EventId = 230, Level = LogLevel.Error, Message = "UDP endpoint {EndPoint}: the datagram handler threw; the endpoint goes on")]
     public static partial void DatagramHandlerFault(ILogger logger, string endPoint, Exception error);
-
-    [LoggerMessage(EventId = 220, Level = LogLevel.Debug, Message = "Connect to {EndPoint} failed: {Reason}")]
-    public static partial void ConnectFailed(ILogger logger, string endPoint, string reason);
 }

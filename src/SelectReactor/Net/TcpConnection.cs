@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -6,62 +7,102 @@ using Microsoft.Extensions.Logging;
 namespace SelectReactor.Net;
 
 /// <summary>
-/// A buffered, non-blocking TCP (or Unix domain stream) connection on a <see cref="Reactor"/>: reads into a pooled
-/// buffer only when readable, sends directly when nothing is queued and queues the rest in pooled segments, applies
-/// backpressure with high and low watermarks, and ends with exactly one <see cref="ConnectionHandler.OnClosed"/>.
+/// A buffered, non-blocking TCP (or Unix domain stream) connection on a <see cref="Reactor"/>: reads when readable,
+/// gathers what the handler sends during a callback and sends it in one system call as the callback returns, applies
+/// backpressure with high and low watermarks, closes gracefully, and ends with exactly one
+/// <see cref="ConnectionHandler.OnClosed"/>.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Created by <see cref="TcpServer"/> for accepted sockets and by <see cref="TcpConnector"/> for outgoing ones.
 /// Every member must be used on the reactor thread (from a handler callback, a timer, or <see cref="Reactor.Post(Action)"/>);
 /// other threads post to the reactor.
+/// </para>
+/// <para>
+/// <b>When data leaves.</b> <see cref="Send"/> and <see cref="Output"/> add to the connection's output; everything
+/// added during one reactor callback (a handler callback, a timer, a posted action, whichever connection it runs for)
+/// is sent when that callback returns, in one <c>send</c> (gathered with <c>sendmsg</c> when it spans several pooled
+/// segments). So sixteen replies to sixteen pipelined requests leave in one system call and, with NoDelay, in as few
+/// TCP segments as their size allows. Two exceptions keep large writes cheap: a single <see cref="Send"/> of 16 KiB
+/// or more goes to the socket at once, after anything gathered before it, straight from the caller's memory; and
+/// output is sent early, whenever gathering it would pass <see cref="TcpConnectionOptions.SendHighWatermark"/>.
+/// What the socket does not take stays queued and is sent as it becomes writable.
+/// </para>
 /// </remarks>
-public sealed class TcpConnection
+public sealed partial class TcpConnection : IConnectionLayerHost, IEndOfCallback
 {
+    // A connection is up to three layers, and a byte takes this path through them:
+    //
+    //   socket ⇄ SocketTransport ⇄ ConnectionLayer (optional: TLS) ⇄ TcpConnection ⇄ ConnectionHandler
+    //
+    // SocketTransport owns the socket: reads into the reactor's buffer, the send queue and gathered sends, FIN and
+    // reset, the registration's interest, the non-blocking connect. A ConnectionLayer transforms the stream both
+    // ways. TcpConnection is what the handler sees, in four files by concern: this one (the public surface),
+    // .DataPath (bytes in and out: delivery, gathering until the end of the callback, flushing, backpressure),
+    // .Lifecycle (the state machine: starting, closing and its timers, the one OnClosed) and .LayerHost (what a
+    // layer may call).
+
+    /// <summary>A <see cref="Send"/> at least this large is sent at once instead of gathered: a copy would cost more than the system call it could save.</summary>
+    internal const int WriteThroughSize = SendQueue.SegmentSize;
+
+    /// <summary>What <see cref="Output"/> offers when asked for no particular size.</summary>
+    private const int DefaultWriterSpan = 256;
+
     private readonly Reactor _reactor;
     private readonly TcpConnectionOptions _options;
     private readonly ILogger _logger;
-    private readonly SendQueue _sendQueue = new();
-    private readonly Events _events;
+    private readonly SocketTransport _transport;
+    private readonly ConnectionLayer? _layer;
+
+    // Where Send and Output write: the transport's queue itself, or, under a layer, plaintext waiting to go through it.
+    private readonly SendQueue _output;
     private readonly Action? _onIdleCheck;
-    private Registration? _registration;
-    private Socket? _socket;
+    private readonly Action _onCloseTimer;
     private ConnectionState _state;
-    private bool _endOfStream;
-    private bool _finSent;
-    private bool _backpressured;
-    private bool _readingPaused;
-    private bool _notified;
     private ConnectionCloseReason _closeReason;
     private Exception? _closeError;
+    private bool _readingPaused;
+    private bool _backpressured;
+    private bool _inputEnded;
+    private bool _outputShut;
+    private bool _notified;
+    private bool _endOfCallbackQueued;
+    private bool _deliveryRequested;
+    private bool _layerBusy;
+    private bool _inOwnRead;
+    private bool _ownReadWork;
+
+    // Bytes of this (plain) connection's output in the reactor's staging area, which it owns while this is positive.
+    // They come before anything in _output, which is empty while they are staged.
+    private int _staged;
     private IDisposable? _closeTimer;
     private IDisposable? _idleTimer;
     private long _lastActivity;
+    private long _closeProgress;
+    private long _accountedPending;
+    private OutputBudget? _budget;
     private ConnectAttempt? _connect;
+    private ConnectionOutput? _writer;
+    private byte[]? _discard;
     private EndPoint? _localEndPoint;
     private EndPoint? _remoteEndPoint;
 
-    internal TcpConnection(Reactor reactor, Socket? socket, ConnectionHandler handler, TcpConnectionOptions options, ILogger logger, Action<TcpConnection>? onClosed)
+    internal TcpConnection(Reactor reactor, Socket? socket, ConnectionHandler handler, TcpConnectionOptions options, ILogger logger, Action<TcpConnection>? onClosed, ConnectionLayer? layer = null)
     {
         _reactor = reactor;
-        _socket = socket;
         Handler = handler;
         _options = options;
         _logger = logger;
         OnClosedInternal = onClosed;
-        _events = new Events(this);
+        _transport = new SocketTransport(this, reactor, socket);
+        _layer = layer;
+        _output = layer is null ? _transport.Queue : new SendQueue(reactor.SendScratch);
+        layer?.Attach(this);
+        _onCloseTimer = OnCloseTimer;
         if (options.IdleTimeout != System.Threading.Timeout.InfiniteTimeSpan)
         {
             _onIdleCheck = CheckIdle;
         }
-    }
-
-    private enum ConnectionState
-    {
-        Connecting,
-        Open,
-        ShuttingDown,
-        Closing,
-        Closed,
     }
 
     /// <summary>The reactor the connection runs on.</summary>
@@ -74,10 +115,10 @@ public sealed class TcpConnection
     /// The local end point, or <see langword="null"/> before the connection is established. Read from the socket on
     /// first use and kept, so connections that never ask hold no end point objects.
     /// </summary>
-    public EndPoint? LocalEndPoint => _localEndPoint ??= ReadEndPoint(local: true);
+    public EndPoint? LocalEndPoint => _localEndPoint ??= _state is ConnectionState.Closed ? null : _transport.ReadEndPoint(local: true);
 
     /// <summary>The remote end point, or <see langword="null"/> before the connection is established. Read on first use and kept.</summary>
-    public EndPoint? RemoteEndPoint => _remoteEndPoint ??= ReadEndPoint(local: false);
+    public EndPoint? RemoteEndPoint => _remoteEndPoint ??= _state is ConnectionState.Closed ? null : _transport.ReadEndPoint(local: false);
 
     /// <summary><see langword="true"/> while the connection is established and accepts <see cref="Send"/>.</summary>
     public bool IsOpen => _state == ConnectionState.Open;
@@ -85,8 +126,19 @@ public sealed class TcpConnection
     /// <summary><see langword="true"/> once the connection has ended (its socket is disposed).</summary>
     public bool IsClosed => _state == ConnectionState.Closed;
 
-    /// <summary>Bytes accepted by <see cref="Send"/> and not yet handed to the operating system.</summary>
-    public long PendingSendBytes => _sendQueue.Length;
+    /// <summary>
+    /// Bytes accepted by <see cref="Send"/> or <see cref="Output"/> and not yet handed to the operating system:
+    /// those gathered during the current callback as well as those waiting for the socket (and, under a layer such
+    /// as TLS, everything it holds on the way out).
+    /// </summary>
+    public long PendingSendBytes => _layer is null ? _output.Length + _staged : _output.Length + _transport.Queue.Length + _layer.PendingOutputBytes;
+
+    /// <summary>
+    /// What the TLS handshake agreed on (protocol, cipher suite, ALPN protocol, the peer's certificate), or
+    /// <see langword="null"/> for a plain connection and before the handshake is done. Set before
+    /// <see cref="ConnectionHandler.OnConnected"/>; kept after the connection closes.
+    /// </summary>
+    public TlsConnectionInfo? Tls { get; internal set; }
 
     /// <summary><see langword="true"/> while pending output is above the high watermark and reading is paused for it.</summary>
     public bool IsSendBufferFull => _backpressured;
@@ -97,25 +149,94 @@ public sealed class TcpConnection
     /// <summary>Bytes handed to the operating system so far.</summary>
     public long BytesSent { get; private set; }
 
+    /// <summary>
+    /// Writes output in place: <see cref="IBufferWriter{T}.GetSpan"/> (or <c>GetMemory</c>) gives pooled memory at the
+    /// end of the connection's output, <see cref="IBufferWriter{T}.Advance"/> commits what was written. Committed
+    /// bytes are queued in order with <see cref="Send"/>'s and leave the same way: when the callback returns.
+    /// </summary>
+    /// <remarks>
+    /// Advance counts toward the watermarks and the cap exactly as Send does. Once the connection no longer accepts
+    /// output (see <see cref="Send"/>), GetSpan returns scratch memory and Advance discards it: check
+    /// <see cref="IsOpen"/> or watch <see cref="ConnectionHandler.OnClosed"/>. Do not call <see cref="Send"/> between
+    /// GetSpan and Advance, nor keep the span past the callback. Reactor thread only.
+    /// </remarks>
+    public IBufferWriter<byte> Output => _writer ??= new ConnectionOutput(this);
+
     /// <summary>Buffers this connection holds from the pool right now (send segments; reads use the reactor's buffer). For tests.</summary>
-    internal int RentedBuffers => _sendQueue.SegmentCount;
+    internal int RentedBuffers => _layer is null
+        ? _output.SegmentCount
+        : _output.SegmentCount + _transport.Queue.SegmentCount + (_layer is TlsLayer tls ? tls.RentedBuffers : 0);
+
+    /// <summary>Send system calls made so far, for tests that check how output was batched.</summary>
+    internal long SendCalls => _transport.SendCalls;
 
     /// <summary>Told when the connection ends, before the handler (the server forgets it). Null for outgoing ones.</summary>
     internal Action<TcpConnection>? OnClosedInternal { get; }
 
+    /// <summary>The options the connection was started with.</summary>
+    internal TcpConnectionOptions Options => _options;
+
     /// <summary>
-    /// Sends <paramref name="data"/>: directly when nothing is queued, the rest queued in pooled segments and sent as
-    /// the socket becomes writable. Reactor thread only.
+    /// <see langword="true"/> while the transport should read: the handler can take input (not paused, not held back
+    /// by a full send buffer, the stream not ended), or a layer needs input (its handshake), or the connection is
+    /// closing and discards input until the peer's FIN.
     /// </summary>
-    /// <param name="data">The bytes; copied before the call returns.</param>
-    /// <returns><see langword="true"/> when the bytes were sent or queued; <see langword="false"/> when the connection
-    /// no longer accepts data (shut down, closing or closed), or this send would have passed
-    /// <see cref="TcpConnectionOptions.MaxPendingSendBytes"/> and aborted it.</returns>
+    internal bool WantsTransportInput
+    {
+        get
+        {
+            if (_state is ConnectionState.Connecting or ConnectionState.Closed || _transport.InputEnded)
+            {
+                return false;
+            }
+
+            if (_state == ConnectionState.Closing)
+            {
+                return true;
+            }
+
+            if (_layer is not null)
+            {
+                if (_layer.NeedsInput || _inputEnded)
+                {
+                    return true; // its handshake; or, after its end marker, on to the FIN (the layer drops the rest)
+                }
+
+                if (_state == ConnectionState.Handshaking || _layer.HasPendingInput)
+                {
+                    return false;
+                }
+            }
+
+            return !_readingPaused && !_backpressured && !_inputEnded;
+        }
+    }
+
+    /// <summary>Input is welcome: open (or half-closed by us) and neither paused nor held back, or closing (when it is discarded).</summary>
+    private bool CanDeliver => _state switch
+    {
+        ConnectionState.Open or ConnectionState.ShuttingDown => !_readingPaused && !_backpressured && !_inputEnded,
+        ConnectionState.Closing => true,
+        _ => false,
+    };
+
+    private bool AcceptsOutput => _state is ConnectionState.Connecting or ConnectionState.Handshaking or ConnectionState.Open;
+
+    /// <summary>
+    /// Sends <paramref name="data"/>: copied into the connection's output and sent when the current callback returns,
+    /// with everything else written to this connection meanwhile (see the class remarks for when data leaves). Reactor
+    /// thread only.
+    /// </summary>
+    /// <param name="data">The bytes; copied (or sent) before the call returns.</param>
+    /// <returns><see langword="true"/> when the bytes were accepted: they will be sent in order unless the connection
+    /// fails or is aborted first. <see langword="false"/> when the connection no longer accepts data (shut down,
+    /// closing or closed), or when this send would have passed <see cref="TcpConnectionOptions.MaxPendingSendBytes"/>
+    /// and aborted it.</returns>
     /// <exception cref="InvalidOperationException">Called from a thread other than the reactor's.</exception>
     public bool Send(ReadOnlySpan<byte> data)
     {
         EnsureReactorThread();
-        if (_state != ConnectionState.Open && _state != ConnectionState.Connecting)
+        if (!AcceptsOutput)
         {
             return false;
         }
@@ -125,49 +246,44 @@ public sealed class TcpConnection
             return true;
         }
 
-        if (_sendQueue.Length == 0 && _state == ConnectionState.Open)
+        if (data.Length >= WriteThroughSize && _layer is null && _state == ConnectionState.Open && !_transport.WriteBlocked)
         {
-            int sent = _socket!.Send(data, SocketFlags.None, out SocketError error);
-            if (error == SocketError.Success)
+            // Large: after what was gathered before it, straight from the caller's memory. Gathering it would save
+            // nothing and cost a copy.
+            if (PendingSendBytes > 0 && !Flush(socketWritable: false))
             {
-                BytesSent += sent;
-                CountSent(sent);
-                Touch();
-                if (sent == data.Length)
+                return false;
+            }
+
+            if (PendingSendBytes == 0 && !_transport.WriteBlocked)
+            {
+                int sent = _transport.SendDirect(data);
+                if (sent < 0)
                 {
-                    return true;
+                    return false;
                 }
 
                 data = data[sent..];
-            }
-            else if (error != SocketError.WouldBlock)
-            {
-                Fail(error);
-                return false;
+                if (data.IsEmpty)
+                {
+                    return true;
+                }
             }
         }
 
-        if (_sendQueue.Length + data.Length > _options.MaxPendingSendBytes)
+        long pending = PendingSendBytes;
+        if (pending + data.Length > _options.MaxPendingSendBytes)
         {
-            NetLog.SendBufferOverflow(_logger, Describe(), _sendQueue.Length, data.Length, _options.MaxPendingSendBytes);
-            CloseNow(ConnectionCloseReason.SendBufferOverflow, new InvalidOperationException(
-                $"Pending output would exceed the cap of {_options.MaxPendingSendBytes} bytes; the peer is not reading."), reset: true);
+            Overflow(pending, data.Length);
             return false;
         }
 
-        _sendQueue.Append(data);
-        CountPending(data.Length);
-        if (!_backpressured && _sendQueue.Length > _options.SendHighWatermark)
+        if (!TryStage(data))
         {
-            _backpressured = true;
-            UpdateInterest();
-            Invoke(static (h, c) => h.OnSendBufferFull(c));
-        }
-        else
-        {
-            UpdateInterest();
+            _output.Append(data);
         }
 
+        AfterWrite();
         return true;
     }
 
@@ -177,40 +293,26 @@ public sealed class TcpConnection
     /// <see cref="Send"/> calls return <see langword="false"/>. Reactor thread only; idempotent.
     /// </summary>
     /// <exception cref="InvalidOperationException">Called from a thread other than the reactor's.</exception>
-    public void Shutdown()
-    {
-        EnsureReactorThread();
-        if (_state == ConnectionState.Connecting)
-        {
-            CloseNow(ConnectionCloseReason.LocalClose, null, reset: false);
-            return;
-        }
-
-        if (_state != ConnectionState.Open)
-        {
-            return;
-        }
-
-        _state = ConnectionState.ShuttingDown;
-        _closeReason = ConnectionCloseReason.LocalClose;
-        ContinueFinishing();
-    }
+    public void Shutdown() => BeginClose(ConnectionState.ShuttingDown, ConnectionCloseReason.LocalClose);
 
     /// <summary>
     /// Closes gracefully: stops delivering data, sends everything queued, sends end of stream, waits (discarding
-    /// input) for the peer's end of stream, then closes. If that takes longer than
-    /// <see cref="TcpConnectionOptions.CloseTimeout"/> the connection is dropped (reset if bytes were still queued).
-    /// Reactor thread only; idempotent.
+    /// input) for the peer's end of stream, then closes. A peer that reads slowly, or pauses, gets everything: only
+    /// when none of the queued bytes has left for <see cref="TcpConnectionOptions.CloseFlushTimeout"/> is the rest
+    /// dropped (logged as a Warning) and the connection reset, with <see cref="ConnectionCloseReason.CloseTimeout"/>.
+    /// Once everything is sent, a peer that does not end its stream within
+    /// <see cref="TcpConnectionOptions.CloseTimeout"/> is closed on (gracefully: it has all the data). Reactor thread
+    /// only; idempotent.
     /// </summary>
     /// <exception cref="InvalidOperationException">Called from a thread other than the reactor's.</exception>
-    public void Close() => BeginClose(_endOfStream ? ConnectionCloseReason.RemoteClose : ConnectionCloseReason.LocalClose);
+    public void Close() => BeginClose(ConnectionState.Closing, _inputEnded ? ConnectionCloseReason.RemoteClose : ConnectionCloseReason.LocalClose);
 
     /// <summary>Resets the connection at once, dropping anything queued. Reactor thread only; idempotent.</summary>
     /// <exception cref="InvalidOperationException">Called from a thread other than the reactor's.</exception>
     public void Abort()
     {
         EnsureReactorThread();
-        CloseNow(ConnectionCloseReason.Aborted, null, reset: true);
+        Terminate(ConnectionCloseReason.Aborted, null, reset: true);
     }
 
     /// <summary>Stops reading from the socket until <see cref="ResumeReading"/>: application-level flow control. Reactor thread only.</summary>
@@ -228,6 +330,7 @@ public sealed class TcpConnection
     {
         EnsureReactorThread();
         _readingPaused = false;
+        RequestDeliveryIfPending();
         UpdateInterest();
     }
 
@@ -235,7 +338,7 @@ public sealed class TcpConnection
     public override string ToString() => $"TcpConnection({Describe()}, {_state})";
 
     /// <summary>Closes gracefully, as <see cref="Close"/> does, but reports <paramref name="reason"/> (the parsing handlers' hook).</summary>
-    internal void CloseFor(ConnectionCloseReason reason) => BeginClose(reason);
+    internal void CloseFor(ConnectionCloseReason reason) => BeginClose(ConnectionState.Closing, reason);
 
     /// <summary>Ends the connection as a throwing callback would (the parsing handlers' hook for work that failed later).</summary>
     internal void Fault(Exception error) => HandlerFault(error);
@@ -243,443 +346,19 @@ public sealed class TcpConnection
     /// <summary>Starts an accepted (already connected) socket. Reactor thread only.</summary>
     internal void StartAccepted()
     {
-        _state = ConnectionState.Open;
-        _registration = _reactor.Register(_socket!, _events, Interest.Read);
-        CountOpened();
-        ArmIdleTimer();
-        Invoke(static (h, c) => h.OnConnected(c));
+        _transport.StartAccepted(Interest.Read);
+        Started();
     }
 
-    /// <summary>
-    /// Watches <paramref name="socket"/>, whose non-blocking connect is in progress, in place of any earlier attempt's
-    /// socket. Reactor thread only.
-    /// </summary>
+    /// <summary>Charges this connection's retained output to a server-wide budget. Before it starts.</summary>
+    internal void UseBudget(OutputBudget budget) => _budget = budget;
+
+    /// <summary>Watches <paramref name="socket"/>, whose non-blocking connect is in progress. Reactor thread only.</summary>
     internal void StartConnecting(Socket socket, ConnectAttempt attempt)
     {
-        Registration? previous = _registration;
-        _registration = null;
-        previous?.Dispose();
-        _socket?.Dispose();
-        _socket = socket;
         _connect = attempt;
         _state = ConnectionState.Connecting;
-        _registration = _reactor.Register(socket, _events, Interest.Write | Interest.Error);
-    }
-
-    /// <summary>Ends a connection whose connect failed or timed out.</summary>
-    internal void FailConnect(ConnectionCloseReason reason, Exception error) => CloseNow(reason, error, reset: false);
-
-    private void BeginClose(ConnectionCloseReason reason)
-    {
-        EnsureReactorThread();
-        switch (_state)
-        {
-            case ConnectionState.Connecting:
-                CloseNow(ConnectionCloseReason.LocalClose, null, reset: false);
-                return;
-            case ConnectionState.Closing:
-            case ConnectionState.Closed:
-                return;
-        }
-
-        _state = ConnectionState.Closing;
-        _closeReason = reason;
-        _closeTimer = _reactor.Schedule(_options.CloseTimeout, OnCloseTimeout);
-        ContinueFinishing();
-    }
-
-    /// <summary>
-    /// The rest of Close and Shutdown, shared: once the queue is empty send FIN, then close with
-    /// <see cref="_closeReason"/> as soon as the peer has ended its stream too. Until then keep reading (Close discards
-    /// the input): closing with unread input would reset the connection and could destroy the last bytes we sent
-    /// before the peer read them.
-    /// </summary>
-    private void ContinueFinishing()
-    {
-        if (_sendQueue.Length == 0)
-        {
-            SendFin();
-            if (_endOfStream)
-            {
-                CloseNow(_closeReason, null, reset: false);
-                return;
-            }
-        }
-
-        UpdateInterest();
-    }
-
-    private void SendFin()
-    {
-        if (_finSent)
-        {
-            return;
-        }
-
-        _finSent = true;
-        try
-        {
-            _socket!.Shutdown(SocketShutdown.Send);
-        }
-        catch (SocketException)
-        {
-            // Expected when the peer is already gone; the read side will report what happened.
-        }
-    }
-
-    private void OnCloseTimeout()
-    {
-        if (_state != ConnectionState.Closing)
-        {
-            return;
-        }
-
-        if (_sendQueue.Length > 0 || !_finSent)
-        {
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                string connection = Describe(); // built only when logged (CA1873)
-                NetLog.CloseTimedOut(_logger, connection, _sendQueue.Length);
-            }
-
-            CloseNow(ConnectionCloseReason.CloseTimeout, null, reset: true);
-        }
-        else
-        {
-            // Everything was sent; the peer just never ended its stream. The close itself succeeded.
-            CloseNow(_closeReason, null, reset: false);
-        }
-    }
-
-    private void OnReadable()
-    {
-        if (_state == ConnectionState.Connecting)
-        {
-            CompleteConnect();
-            return;
-        }
-
-        if (_state == ConnectionState.Closed)
-        {
-            return;
-        }
-
-        // The reactor's one receive buffer: callbacks never overlap on a reactor, so every connection can read into
-        // the same memory and an idle connection holds none. The span handed to OnData is valid only during the call.
-        int size = _options.ReceiveBufferSize;
-        Span<byte> buffer = _reactor.ReceiveBuffer(size).AsSpan(0, size);
-        for (int reads = 0; reads < _options.MaxReadsPerReadiness; reads++)
-        {
-            int n = _socket!.Receive(buffer, SocketFlags.None, out SocketError error);
-            if (error != SocketError.Success)
-            {
-                if (error != SocketError.WouldBlock)
-                {
-                    Fail(error);
-                }
-
-                break;
-            }
-
-            if (n == 0)
-            {
-                OnEndOfStream();
-                break;
-            }
-
-            BytesReceived += n;
-            if (ReactorMetrics.BytesReceived.Enabled)
-            {
-                ReactorMetrics.BytesReceived.Add(n, _reactor.MetricTag);
-            }
-
-            Touch();
-            if (_state == ConnectionState.Closing)
-            {
-                continue; // discarding input while waiting for the peer's FIN
-            }
-
-            try
-            {
-                Handler.OnData(this, buffer[..n]);
-            }
-            catch (Exception e)
-            {
-                HandlerFault(e);
-            }
-
-            if (!WantsToRead)
-            {
-                break;
-            }
-
-            if (n < size)
-            {
-                // A short read almost always means the socket is drained: skip the read that would say WouldBlock.
-                break;
-            }
-        }
-
-        UpdateInterest();
-    }
-
-    private void OnEndOfStream()
-    {
-        _endOfStream = true;
-        switch (_state)
-        {
-            case ConnectionState.Open:
-                UpdateInterest();
-                Invoke(static (h, c) => h.OnRemoteShutdown(c));
-                break;
-            case ConnectionState.ShuttingDown or ConnectionState.Closing when _finSent:
-                CloseNow(_closeReason, null, reset: false);
-                break;
-        }
-    }
-
-    private void OnWritable()
-    {
-        if (_state == ConnectionState.Connecting)
-        {
-            CompleteConnect();
-            return;
-        }
-
-        if (_state == ConnectionState.Closed)
-        {
-            return;
-        }
-
-        while (_sendQueue.Length > 0)
-        {
-            ReadOnlySpan<byte> head = _sendQueue.Head;
-            int sent = _socket!.Send(head, SocketFlags.None, out SocketError error);
-            if (error != SocketError.Success)
-            {
-                if (error != SocketError.WouldBlock)
-                {
-                    Fail(error);
-                    return;
-                }
-
-                break;
-            }
-
-            _sendQueue.Consume(sent);
-            CountPending(-sent);
-            BytesSent += sent;
-            CountSent(sent);
-            Touch();
-            if (sent < head.Length)
-            {
-                break; // the kernel's buffer is full; wait for the next writable
-            }
-        }
-
-        if (_backpressured && _sendQueue.Length <= _options.SendLowWatermark)
-        {
-            _backpressured = false;
-            UpdateInterest();
-            Invoke(static (h, c) => h.OnDrained(c));
-            if (_state == ConnectionState.Closed)
-            {
-                return;
-            }
-        }
-
-        if (_sendQueue.Length == 0 && (_state is ConnectionState.Closing or ConnectionState.ShuttingDown))
-        {
-            ContinueFinishing();
-            return;
-        }
-
-        UpdateInterest();
-    }
-
-    private void OnError()
-    {
-        if (_state == ConnectionState.Connecting)
-        {
-            CompleteConnect();
-            return;
-        }
-
-        // Urgent data or a pending error on an established connection: a read surfaces the error, if any.
-        OnReadable();
-    }
-
-    private void CompleteConnect()
-    {
-        Socket socket = _socket!;
-        int code = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
-        ConnectAttempt? attempt = _connect;
-        if (code != 0)
-        {
-            // The connector tries the next address, or fails the connection.
-            attempt?.Failed((SocketError)code);
-            return;
-        }
-
-        _connect = null;
-        _ = socket.Connected; // lets the runtime record the completed non-blocking connect (end points, state)
-        _state = ConnectionState.Open;
-        attempt?.Succeeded();
-        CountOpened();
-        ArmIdleTimer();
-        UpdateInterest();
-        Invoke(static (h, c) => h.OnConnected(c));
-        if (_state == ConnectionState.Open && _sendQueue.Length > 0)
-        {
-            OnWritable();
-        }
-    }
-
-    private bool WantsToRead => !_endOfStream && !_readingPaused && !_backpressured
-        && (_state == ConnectionState.Open || _state == ConnectionState.ShuttingDown || _state == ConnectionState.Closing);
-
-    private void UpdateInterest()
-    {
-        Registration? registration = _registration;
-        if (registration is null || _state == ConnectionState.Closed)
-        {
-            return;
-        }
-
-        Interest interest;
-        if (_state == ConnectionState.Connecting)
-        {
-            interest = Interest.Write | Interest.Error;
-        }
-        else
-        {
-            // While closing, input is discarded, so backpressure and pauses no longer apply to reading.
-            bool read = _state == ConnectionState.Closing ? !_endOfStream : WantsToRead;
-            interest = (read ? Interest.Read : Interest.None) | (_sendQueue.Length > 0 ? Interest.Write : Interest.None);
-        }
-
-        registration.Interest = interest;
-    }
-
-    private void Fail(SocketError error)
-    {
-        var exception = new SocketException((int)error);
-        if (error is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown)
-        {
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                string connection = Describe(); // built only when logged (CA1873)
-                NetLog.ConnectionReset(_logger, connection, error);
-            }
-
-            CloseNow(ConnectionCloseReason.ConnectionReset, exception, reset: false);
-        }
-        else
-        {
-            NetLog.ConnectionSocketError(_logger, Describe(), error, exception);
-            CloseNow(ConnectionCloseReason.SocketError, exception, reset: false);
-        }
-    }
-
-    /// <summary>
-    /// Ends the connection now: unregisters, disposes the socket (with a reset when asked), returns every buffer.
-    /// The handler hears of it through the registration's OnClosed, which the reactor delivers once the current
-    /// callback has returned, so a close never re-enters the handler.
-    /// </summary>
-    private void CloseNow(ConnectionCloseReason reason, Exception? error, bool reset)
-    {
-        if (_state == ConnectionState.Closed)
-        {
-            return;
-        }
-
-        if (_state != ConnectionState.Connecting)
-        {
-            // Read now, while the socket exists, so OnClosed handlers and logs can still name the peer.
-            _ = LocalEndPoint;
-            _ = RemoteEndPoint;
-        }
-
-        _state = ConnectionState.Closed;
-        _closeReason = reason;
-        _closeError = error;
-        _closeTimer?.Dispose();
-        _idleTimer?.Dispose();
-        if (reset)
-        {
-            try
-            {
-                _socket!.LingerState = new LingerOption(true, 0);
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                // Expected when the socket already died; disposing below is all that is left to do.
-            }
-        }
-
-        CountPending(-_sendQueue.Length);
-        _sendQueue.Clear();
-
-        Registration? registration = _registration;
-        _connect?.Cancel();
-        _connect = null;
-        if (registration is not null && registration.IsActive)
-        {
-            registration.Dispose();
-            _socket?.Dispose();
-        }
-        else
-        {
-            _socket?.Dispose();
-            if (registration is null)
-            {
-                // Never registered (a connect that failed before it started): notify on the next tick, not re-entrantly.
-                _reactor.Post(static c => c.NotifyClosed(), this);
-            }
-        }
-    }
-
-    private void OnRegistrationClosed(CloseReason reason, Exception? error)
-    {
-        if (_state != ConnectionState.Closed)
-        {
-            // The reactor ended the registration itself.
-            ConnectionCloseReason mapped = reason switch
-            {
-                CloseReason.DeadSocket => ConnectionCloseReason.DeadSocket,
-                CloseReason.ReactorDisposed => ConnectionCloseReason.ReactorDisposed,
-                CloseReason.HandlerFault => ConnectionCloseReason.HandlerFault,
-                _ => ConnectionCloseReason.Aborted,
-            };
-            CloseNow(mapped, error, reset: reason == CloseReason.ReactorDisposed);
-        }
-
-        NotifyClosed();
-    }
-
-    private void NotifyClosed()
-    {
-        if (_notified)
-        {
-            return;
-        }
-
-        _notified = true;
-        if (ReactorMetrics.ConnectionsClosed.Enabled)
-        {
-            ReactorMetrics.ConnectionsClosed.Add(1, _reactor.MetricTag, new(ReactorMetrics.CloseReasonTag, _closeReason.ToString()));
-        }
-
-        OnClosedInternal?.Invoke(this);
-        try
-        {
-            Handler.OnClosed(this, _closeReason, _closeError);
-        }
-        catch (Exception e)
-        {
-            // The connection is over either way; a faulty OnClosed is logged and forgotten.
-            NetLog.HandlerFault(_logger, Describe(), nameof(ConnectionHandler.OnClosed), e);
-        }
+        _transport.StartConnecting(socket);
     }
 
     private void Invoke(Action<ConnectionHandler, TcpConnection> callback)
@@ -697,13 +376,32 @@ public sealed class TcpConnection
     private void HandlerFault(Exception e)
     {
         // A protocol bug costs only its own connection.
-        NetLog.HandlerFault(_logger, Describe(), "a connection callback", e);
+        ConnectionLog.HandlerFault(_logger, this, "a connection callback", e);
         if (ReactorMetrics.HandlerFaults.Enabled)
         {
             ReactorMetrics.HandlerFaults.Add(1, _reactor.MetricTag);
         }
 
-        CloseNow(ConnectionCloseReason.HandlerFault, e, reset: true);
+        Terminate(ConnectionCloseReason.HandlerFault, e, reset: true);
+    }
+
+    private void TransportFault(Exception e)
+    {
+        if (e is ObjectDisposedException)
+        {
+            Terminate(ConnectionCloseReason.DeadSocket, e, reset: false);
+            return;
+        }
+
+        ConnectionLog.LayerFault(_logger, this, _layer?.GetType().Name ?? nameof(SocketTransport), e);
+        Terminate(ConnectionCloseReason.HandlerFault, e, reset: true);
+    }
+
+    private void LayerFault(Exception e)
+    {
+        // A layer should report what it expects through Fail; anything else is a bug that costs only this connection.
+        ConnectionLog.LayerFault(_logger, this, _layer!.GetType().Name, e);
+        Terminate(ConnectionCloseReason.HandlerFault, e, reset: true);
     }
 
     private void CountOpened()
@@ -714,113 +412,14 @@ public sealed class TcpConnection
         }
     }
 
-    private void CountSent(int bytes)
-    {
-        if (ReactorMetrics.BytesSent.Enabled)
-        {
-            ReactorMetrics.BytesSent.Add(bytes, _reactor.MetricTag);
-        }
-    }
-
-    private void CountPending(long delta)
-    {
-        if (delta != 0 && ReactorMetrics.PendingSendBytes.Enabled)
-        {
-            ReactorMetrics.PendingSendBytes.Add(delta, _reactor.MetricTag);
-        }
-    }
-
-    private void ArmIdleTimer()
-    {
-        if (_onIdleCheck is not null)
-        {
-            _lastActivity = _reactor.TimeProvider.GetTimestamp();
-            _idleTimer = _reactor.Schedule(_options.IdleTimeout, _onIdleCheck);
-        }
-    }
-
-    /// <summary>Notes progress for the idle timeout: a timestamp, not a timer reset, so it costs next to nothing.</summary>
-    private void Touch()
-    {
-        if (_onIdleCheck is not null)
-        {
-            _lastActivity = _reactor.TimeProvider.GetTimestamp();
-        }
-    }
-
-    private void CheckIdle()
-    {
-        if (_state == ConnectionState.Closed)
-        {
-            return;
-        }
-
-        TimeSpan idleFor = _reactor.TimeProvider.GetElapsedTime(_lastActivity);
-        if (idleFor >= _options.IdleTimeout)
-        {
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                string connection = Describe(); // built only when logged (CA1873)
-                NetLog.IdleTimeout(_logger, connection, idleFor);
-            }
-
-            if (_state is ConnectionState.Closing)
-            {
-                return;
-            }
-
-            BeginClose(ConnectionCloseReason.IdleTimeout);
-            return;
-        }
-
-        // There was activity: one timer per idle period, re-armed for the time that is left.
-        _idleTimer = _reactor.Schedule(_options.IdleTimeout - idleFor, _onIdleCheck!);
-    }
-
-    private EndPoint? ReadEndPoint(bool local)
-    {
-        if (_socket is null || _state is ConnectionState.Connecting or ConnectionState.Closed)
-        {
-            return null;
-        }
-
-        try
-        {
-            return local ? _socket.LocalEndPoint : _socket.RemoteEndPoint;
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Expected once the socket is gone (or the peer reset before anyone asked): there is nothing to report.
-            return null;
-        }
-    }
-
-    private string Describe() => $"{LocalEndPoint?.ToString() ?? "-"} <-> {RemoteEndPoint?.ToString() ?? "-"}";
+    /// <summary>"local &lt;-&gt; remote", for logs. Costs formatting: call only after checking the level.</summary>
+    internal string Describe() => $"{LocalEndPoint?.ToString() ?? "-"} <-> {RemoteEndPoint?.ToString() ?? "-"}";
 
     private void EnsureReactorThread()
     {
         if (!_reactor.IsOnReactorThread)
         {
             throw new InvalidOperationException("TcpConnection members must be used on the reactor thread; use Reactor.Post from other threads.");
-        }
-    }
-
-    /// <summary>The reactor-facing side: kept apart so that the public type does not expose IEventHandler.</summary>
-    private sealed class Events(TcpConnection connection) : IEventHandler
-    {
-        public void OnReadable(Registration registration) => connection.OnReadable();
-
-        public void OnWritable(Registration registration) => connection.OnWritable();
-
-        public void OnError(Registration registration) => connection.OnError();
-
-        public void OnClosed(Registration registration, CloseReason reason, Exception? error)
-        {
-            // A registration replaced by the connector's next attempt is not the connection's end.
-            if (ReferenceEquals(registration, connection._registration))
-            {
-                connection.OnRegistrationClosed(reason, error);
-            }
         }
     }
 }

@@ -16,7 +16,10 @@ namespace SelectReactor.Net;
 /// <remarks>
 /// Accepts in bounded batches per readiness; beyond <see cref="TcpServerOptions.MaxConnections"/> new sockets are
 /// accepted and closed at once. When accept runs out of descriptors or buffers, the listener is left alone for a
-/// back-off period (doubling up to a second) instead of spinning on it, and other connections keep working.
+/// back-off period (from <see cref="TcpServerOptions.InitialAcceptBackoff"/>, doubling up to
+/// <see cref="TcpServerOptions.MaxAcceptBackoff"/>) instead of spinning on it, and other connections keep working; a
+/// few descriptors are held in reserve and freed at that moment, so that the rest of the process (a signal handler's
+/// thread, a first-time assembly load) still finds some.
 /// <see cref="Start"/>, <see cref="Stop"/> and the counters are safe from any thread.
 /// </remarks>
 public sealed class TcpServer : IDisposable
@@ -26,6 +29,7 @@ public sealed class TcpServer : IDisposable
     private readonly Func<ConnectionHandler> _handlerFactory;
     private readonly TcpServerOptions _options;
     private readonly TcpConnectionOptions _connectionOptions;
+    private readonly Func<ConnectionLayer>? _layerFactory;
     private readonly ILogger _logger;
     private readonly ILogger _connectionLogger;
     private readonly Action<TcpConnection> _onConnectionClosed;
@@ -51,7 +55,7 @@ public sealed class TcpServer : IDisposable
     /// <param name="handlerFactory">Makes the handler of each accepted connection, on the connection's reactor thread. It may return a shared instance.</param>
     /// <param name="options">Settings; <see langword="null"/> takes the defaults.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The end point type is unsupported, or the connection options are inconsistent.</exception>
+    /// <exception cref="ArgumentException">The end point type is unsupported, the connection options are inconsistent, or <see cref="TcpServerOptions.Tls"/> names no certificate.</exception>
     [SuppressMessage("ApiDesign", "RS0026", Justification = "The two constructors differ in their first parameter's type; neither has shipped, so no binary compatibility is at stake.")]
     public TcpServer(Reactor reactor, EndPoint endPoint, Func<ConnectionHandler> handlerFactory, TcpServerOptions? options = null)
         : this(reactor ?? throw new ArgumentNullException(nameof(reactor)), [reactor], endPoint, handlerFactory, options)
@@ -68,7 +72,7 @@ public sealed class TcpServer : IDisposable
     /// <param name="handlerFactory">Makes the handler of each accepted connection, on the connection's reactor thread. A shared instance must then be thread-safe.</param>
     /// <param name="options">Settings; <see langword="null"/> takes the defaults.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The end point type is unsupported, or the connection options are inconsistent.</exception>
+    /// <exception cref="ArgumentException">The end point type is unsupported, the connection options are inconsistent, or <see cref="TcpServerOptions.Tls"/> names no certificate.</exception>
     [SuppressMessage("ApiDesign", "RS0026", Justification = "The two constructors differ in their first parameter's type; neither has shipped, so no binary compatibility is at stake.")]
     public TcpServer(ReactorGroup group, EndPoint endPoint, Func<ConnectionHandler> handlerFactory, TcpServerOptions? options = null)
         : this((group ?? throw new ArgumentNullException(nameof(group))).Reactors[0], [.. group.Reactors], endPoint, handlerFactory, options)
@@ -85,13 +89,16 @@ public sealed class TcpServer : IDisposable
         }
 
         _reactor = acceptReactor;
-        _shards = Array.ConvertAll(reactors, r => new Shard(r));
         EndPoint = endPoint;
         _handlerFactory = handlerFactory;
-        _options = options ?? new TcpServerOptions();
+        _options = (options ?? new TcpServerOptions()).Validated();
         _connectionOptions = _options.Connection.Validated();
+        _layerFactory = _options.HasTls ? TlsOptions.ServerLayerFactory(_options) : _connectionOptions.LayerFactory;
+
         _logger = acceptReactor.CreateLogger("SelectReactor.Net.TcpServer");
         _connectionLogger = acceptReactor.CreateLogger("SelectReactor.Net.TcpConnection");
+        long budgetShare = Math.Max(1, _options.MaxPendingSendBytesTotal / reactors.Length); // each reactor keeps its own share
+        _shards = Array.ConvertAll(reactors, r => new Shard(r, budgetShare, _connectionLogger));
         _onConnectionClosed = OnConnectionClosed;
         _resumeAccepting = ResumeAccepting;
         _backoff = _options.InitialAcceptBackoff;
@@ -116,6 +123,24 @@ public sealed class TcpServer : IDisposable
     /// <summary>How many times accept ran out of descriptors or buffers and the listener backed off.</summary>
     public long AcceptBackoffCount => Volatile.Read(ref _acceptBackoffCount);
 
+    /// <summary>
+    /// Output held unsent by this server's connections, summed, as of each connection's last flush: what
+    /// <see cref="TcpServerOptions.MaxPendingSendBytesTotal"/> limits.
+    /// </summary>
+    public long PendingSendBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (Shard shard in _shards)
+            {
+                total += shard.Budget.Used;
+            }
+
+            return total;
+        }
+    }
+
     /// <summary>Completes once the server has stopped and its last connection has closed.</summary>
     public Task Completion => _completion.Task;
 
@@ -124,7 +149,7 @@ public sealed class TcpServer : IDisposable
     /// here and <see cref="LocalEndPoint"/> is set on return. Safe from any thread; only once.
     /// </summary>
     /// <exception cref="InvalidOperationException">Already started.</exception>
-    /// <exception cref="SocketException">The end point could not be bound (for example it is in use).</exception>
+    /// <exception cref="SocketException">The end point could not be bound (for example it is in use); the message names it.</exception>
     /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
     public void Start()
     {
@@ -132,6 +157,8 @@ public sealed class TcpServer : IDisposable
         {
             throw new InvalidOperationException("The server was already started.");
         }
+
+        DescriptorReserve.Start();
 
         Socket listener = EndPoint is UnixDomainSocketEndPoint unix
             ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
@@ -155,6 +182,13 @@ public sealed class TcpServer : IDisposable
             _name = LocalEndPoint.ToString() ?? _name;
             _listener = listener;
             _listenerRegistration = _reactor.Register(listener, new ListenerEvents(this), Interest.Read);
+        }
+        catch (SocketException e) when (!e.Message.StartsWith("Cannot listen on", StringComparison.Ordinal))
+        {
+            // "Address already in use" alone does not say which address: name it, keeping the error code. (The Unix
+            // socket path checks name it already.)
+            listener.Dispose();
+            throw new SocketException((int)e.SocketErrorCode, $"Cannot listen on {EndPoint}: {e.Message}");
         }
         catch
         {
@@ -201,8 +235,13 @@ public sealed class TcpServer : IDisposable
         _stopped = true;
         _backoffTimer?.Dispose();
         _listenerRegistration?.Dispose();
-        CloseListener();
-        NetLog.StoppedListening(_logger, _name, ConnectionCount);
+        if (_listener is not null)
+        {
+            // Only a server that listened stopped listening (Dispose after a failed Start says nothing).
+            CloseListener();
+            NetLog.StoppedListening(_logger, _name, ConnectionCount);
+        }
+
         foreach (Shard shard in _shards)
         {
             if (shard.Reactor.IsOnReactorThread)
@@ -397,9 +436,11 @@ public sealed class TcpServer : IDisposable
         }
 
         ConnectionHandler handler;
+        ConnectionLayer? layer;
         try
         {
             handler = _handlerFactory() ?? throw new InvalidOperationException("The handler factory returned null.");
+            layer = _layerFactory?.Invoke();
         }
         catch (Exception e)
         {
@@ -411,7 +452,8 @@ public sealed class TcpServer : IDisposable
             return;
         }
 
-        var connection = new TcpConnection(shard.Reactor, socket, handler, _connectionOptions, _connectionLogger, _onConnectionClosed);
+        var connection = new TcpConnection(shard.Reactor, socket, handler, _connectionOptions, _connectionLogger, _onConnectionClosed, layer);
+        connection.UseBudget(shard.Budget);
         shard.Add(connection);
         connection.StartAccepted();
     }
@@ -445,6 +487,7 @@ public sealed class TcpServer : IDisposable
     /// </summary>
     private void BackOff(SocketError error)
     {
+        DescriptorReserve.Release(); // first: logging the warning may itself need a descriptor
         Interlocked.Increment(ref _acceptBackoffCount);
         if (ReactorMetrics.AcceptBackoffs.Enabled)
         {
@@ -454,7 +497,7 @@ public sealed class TcpServer : IDisposable
         if (!_inBackoffEpisode)
         {
             _inBackoffEpisode = true;
-            NetLog.AcceptBackoff(_logger, _name, error, (int)_backoff.TotalMilliseconds);
+            NetLog.AcceptBackoff(_logger, _name, error, (int)_backoff.TotalMilliseconds, (int)_options.MaxAcceptBackoff.TotalMilliseconds);
         }
 
         _listenerRegistration!.Interest = Interest.None;
@@ -467,6 +510,12 @@ public sealed class TcpServer : IDisposable
     {
         if (!_stopped && _listenerRegistration is { IsActive: true } registration)
         {
+            if (!DescriptorReserve.TryRestore())
+            {
+                BackOff(SocketError.TooManyOpenSockets); // not enough room yet to accept and keep the reserve
+                return;
+            }
+
             registration.Interest = Interest.Read;
         }
     }
@@ -508,13 +557,27 @@ public sealed class TcpServer : IDisposable
         }
     }
 
-    /// <summary>The connections of one reactor. Its set is touched only on that reactor's thread.</summary>
-    private sealed class Shard(Reactor reactor)
+    /// <summary>
+    /// The connections of one reactor, and their share of the budget for pending output. Its set and its budget are
+    /// touched only on that reactor's thread (the budget's total is read from any).
+    /// </summary>
+    private sealed class Shard
     {
         private readonly HashSet<TcpConnection> _connections = new();
+        private readonly ILogger _logger;
         private int _count;
 
-        public Reactor Reactor { get; } = reactor;
+        public Shard(Reactor reactor, long budget, ILogger logger)
+        {
+            Reactor = reactor;
+            _logger = logger;
+            Budget = new OutputBudget(budget, _ => EvictLargest());
+        }
+
+        public Reactor Reactor { get; }
+
+        /// <summary>This reactor's share of <see cref="TcpServerOptions.MaxPendingSendBytesTotal"/>.</summary>
+        public OutputBudget Budget { get; }
 
         /// <summary>Connections placed on this reactor (open or on their way); read by the accepting thread to balance.</summary>
         public int Count => Volatile.Read(ref _count);
@@ -536,6 +599,37 @@ public sealed class TcpServer : IDisposable
 
             Interlocked.Decrement(ref _count);
             return true;
+        }
+
+        /// <summary>
+        /// Over budget: abort the connections holding the most pending output until the budget is met again, so the
+        /// slowest readers pay rather than whichever connection happened to cross the line.
+        /// </summary>
+        private void EvictLargest()
+        {
+            while (Budget.Used > Budget.Limit && Largest() is { } largest)
+            {
+                ConnectionLog.BudgetExceeded(_logger, largest, largest.PendingSendBytes, Budget.Used, Budget.Limit);
+                largest.Evict(Budget.Limit);
+            }
+        }
+
+        /// <summary>The open connection holding the most pending output, or null when none holds any.</summary>
+        private TcpConnection? Largest()
+        {
+            TcpConnection? largest = null;
+            long most = 0;
+            foreach (TcpConnection connection in _connections)
+            {
+                long pending = connection.IsClosed ? 0 : connection.PendingSendBytes;
+                if (pending > most)
+                {
+                    most = pending;
+                    largest = connection;
+                }
+            }
+
+            return largest;
         }
 
         public void CloseAll()

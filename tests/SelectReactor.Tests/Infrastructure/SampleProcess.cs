@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 
 namespace SelectReactor.Tests.Infrastructure;
 
-/// <summary>The echo sample, started as a real process (optionally under prlimit), with its output captured.</summary>
+/// <summary>A sample, started as a real process (optionally under prlimit), with its output captured through pipes.</summary>
 internal sealed partial class SampleProcess : IDisposable
 {
     private readonly Process _process;
@@ -16,7 +16,7 @@ internal sealed partial class SampleProcess : IDisposable
     private readonly ConcurrentQueue<string> _stderr = new();
     private readonly TaskCompletionSource<string> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private SampleProcess(string arguments, string? prefix, string dll)
+    private SampleProcess(string arguments, string? prefix, string dll, Action<SampleProcess, string>? onFirstLine = null, (string Name, string Value)? environment = null)
     {
         var start = new ProcessStartInfo
         {
@@ -29,12 +29,23 @@ internal sealed partial class SampleProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (environment is { } variable)
+        {
+            start.Environment[variable.Name] = variable.Value;
+        }
+
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is not null)
             {
                 _stdout.Enqueue(e.Data);
+                if (!_firstLine.Task.IsCompleted)
+                {
+                    // Here, on the reading thread, as soon as the line is read: no scheduling delay.
+                    onFirstLine?.Invoke(this, e.Data);
+                }
+
                 _firstLine.TrySetResult(e.Data);
             }
         };
@@ -63,8 +74,29 @@ internal sealed partial class SampleProcess : IDisposable
 
     public static SampleProcess Start(string arguments, string? prefix = null) => new(arguments, prefix, SampleDll);
 
-    /// <summary>Starts another sample, by its project name under samples/.</summary>
-    public static SampleProcess StartSample(string sample, string arguments) => new(arguments, null, FindSample(sample));
+    /// <summary>Starts a sample by its project name under samples/; <paramref name="onFirstLine"/> runs as soon as its first line is read.</summary>
+    public static SampleProcess StartSample(
+        string sample,
+        string arguments,
+        string? prefix = null,
+        Action<SampleProcess, string>? onFirstLine = null,
+        (string Name, string Value)? environment = null) =>
+        new(arguments, prefix, FindSample(sample), onFirstLine, environment);
+
+    /// <summary>Descriptors the process has open now, from /proc.</summary>
+    public int OpenDescriptors() => Directory.GetFileSystemEntries($"/proc/{_process.Id}/fd").Length;
+
+    /// <summary>The path of a sample's built assembly.</summary>
+    public static string Dll(string sample) => FindSample(sample);
+
+    /// <summary>The loopback port named in a sample's ready line ("listening on 127.0.0.1:PORT", "echoing on ...").</summary>
+    public static int PortIn(string line)
+    {
+        Match match = PortInLine().Match(line);
+        return match.Success
+            ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"no 127.0.0.1:PORT in '{line}'");
+    }
 
     /// <summary>Starts the sample and waits for its "listening on" line; returns the process and the port.</summary>
     public static (SampleProcess Process, int Port) StartListening(string arguments = "--port 0", string? prefix = null)
@@ -92,6 +124,8 @@ internal sealed partial class SampleProcess : IDisposable
     }
 
     /// <summary>Waits for exit; returns the exit code, or null if it did not exit in time.</summary>
+    public bool HasExited => _process.HasExited;
+
     public int? WaitExit(TimeSpan timeout)
     {
         if (!_process.WaitForExit(timeout))
@@ -148,6 +182,9 @@ internal sealed partial class SampleProcess : IDisposable
 
     [GeneratedRegex(@"^listening on 127\.0\.0\.1:(\d+)$")]
     private static partial Regex ListeningLine();
+
+    [GeneratedRegex(@"127\.0\.0\.1:(\d+)")]
+    private static partial Regex PortInLine();
 
     private static string FindRoot()
     {

@@ -11,19 +11,21 @@ namespace SelectReactor.Tests.Net;
 public sealed class TimeoutTests : IDisposable
 {
     private readonly FakeTimeProvider _time = new();
+    private readonly CapturingLoggerProvider _log = new();
     private readonly Reactor _reactor;
     private readonly DelegateHandler _handler = new();
     private readonly TcpServer _server;
 
     public TimeoutTests()
     {
-        _reactor = new Reactor(new ReactorOptions { TimeProvider = _time });
+        _reactor = new Reactor(new ReactorOptions { TimeProvider = _time, LoggerFactory = _log });
         var options = new TcpServerOptions
         {
             Connection =
             {
                 IdleTimeout = TimeSpan.FromSeconds(10),
                 CloseTimeout = TimeSpan.FromSeconds(2),
+                CloseFlushTimeout = TimeSpan.FromSeconds(3),
                 MaxPendingSendBytes = 64 * 1024 * 1024,
                 SendHighWatermark = 32 * 1024 * 1024,
             },
@@ -83,7 +85,7 @@ public sealed class TimeoutTests : IDisposable
     }
 
     [Fact]
-    public void CloseTimeout_PeerNeverReads_QueuedBytesAreDroppedAndTheConnectionReset()
+    public void CloseFlushTimeout_PeerNeverReads_QueuedBytesAreDroppedWithAWarningAndTheConnectionReset()
     {
         _handler.Connected = c =>
         {
@@ -95,8 +97,47 @@ public sealed class TimeoutTests : IDisposable
         Tick();
 
         _time.Advance(TimeSpan.FromSeconds(2));
+        Tick();
+        _handler.Reasons.Should().BeEmpty("CloseTimeout (2 s) is for the peer's FIN; a flush is given CloseFlushTimeout (3 s)");
+        _time.Advance(TimeSpan.FromSeconds(1));
         DispatchTests.RunUntil(_reactor, () => _handler.Reasons.Count == 1);
 
+        _handler.Reasons.Should().Equal(ConnectionCloseReason.CloseTimeout);
+        _log.Entries.Should().ContainSingle(e => e.EventId == 231)
+            .Which.Level.Should().Be(Microsoft.Extensions.Logging.LogLevel.Warning, "dropping unsent data is never quieter than Warning");
+    }
+
+    [Fact]
+    public void CloseFlushTimeout_RunsFromTheLastProgress_SoAReaderThatKeepsReadingIsNotCutOff()
+    {
+        TcpConnection? server = null;
+        _handler.Connected = c =>
+        {
+            server = c;
+            c.Send(new byte[48 * 1024 * 1024]).Should().BeTrue(); // far more than the kernels buffer
+            c.Close();
+        };
+        using Socket client = Connect();
+        Tick();
+        byte[] buffer = new byte[1024 * 1024];
+
+        for (int i = 0; i < 3; i++)
+        {
+            // Every 2 s (under the 3 s limit) the client reads what has arrived, and the server gets more bytes out.
+            _time.Advance(TimeSpan.FromSeconds(2));
+            long before = server!.BytesSent;
+            while (client.Available > 0)
+            {
+                client.Receive(buffer);
+            }
+
+            DispatchTests.RunUntil(_reactor, () => server.BytesSent > before || _handler.Reasons.Count > 0);
+        }
+
+        _handler.Reasons.Should().BeEmpty("6 s in all, but never 3 s without progress");
+        server!.PendingSendBytes.Should().BeGreaterThan(0, "the test is about a close still flushing");
+        _time.Advance(TimeSpan.FromSeconds(3));
+        DispatchTests.RunUntil(_reactor, () => _handler.Reasons.Count == 1);
         _handler.Reasons.Should().Equal(ConnectionCloseReason.CloseTimeout);
     }
 

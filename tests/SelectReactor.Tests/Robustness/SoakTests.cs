@@ -33,6 +33,7 @@ public sealed class SoakTests(ITestOutputHelper output)
         SettleHeap();
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         int descriptorsBefore = LeakTests.OpenDescriptors();
+        BufferPool.IsCounting.Should().BeTrue("the test project turns buffer counting on, or this test proves nothing");
         long buffersBefore = BufferPool.Outstanding;
 
         var clock = Stopwatch.StartNew();

@@ -147,9 +147,9 @@ public sealed class EchoServerSampleTests
     }
 
     [Fact]
-    public void Sample_UnderA64DescriptorLimit_200ConnectionsNeitherCrashNorSpin_AndItServesAgain()
+    public void Sample_UnderAn80DescriptorLimit_200ConnectionsNeitherCrashNorSpin_AndItServesAgain()
     {
-        (SampleProcess sample, int port) = SampleProcess.StartListening("--port 0 --log-level Warning", prefix: "prlimit --nofile=64:64");
+        (SampleProcess sample, int port) = SampleProcess.StartListening("--port 0 --log-level Warning", prefix: "prlimit --nofile=80:80");
         using (sample)
         {
             var clients = new List<Socket>();

@@ -1,0 +1,179 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using SelectReactor.Hosting;
+using SelectReactor.Net;
+using SelectReactor.Tests.Infrastructure;
+
+namespace SelectReactor.Tests.Hosting;
+
+/// <summary>Host and server settings from configuration, servers found by name, and handler constructors explained.</summary>
+public sealed class HostingConfigurationTests
+{
+    [Fact]
+    public async Task Configuration_SetsTheHostAndTheServer_AndTheServerIsFoundByName()
+    {
+        IConfiguration configuration = Configuration(new()
+        {
+            ["SelectReactor:Name"] = "configured",
+            ["SelectReactor:MaxSelectTimeout"] = "00:00:00.5",
+            ["SelectReactor:Servers:echo:EndPoint"] = "127.0.0.1:0",
+            ["SelectReactor:Servers:echo:MaxConnections"] = "1",
+            ["SelectReactor:Servers:echo:Connection:IdleTimeout"] = "00:00:00.3",
+        });
+        using IHost host = TestHost.Build(services => services
+            .AddSelectReactor(configuration.GetSection("SelectReactor"))
+            .AddTcpServer<TestEchoHandler>("echo", configuration.GetSection("SelectReactor:Servers:echo")));
+
+        await host.StartAsync().WaitAsync(Wait.Generous);
+
+        TcpServer server = host.Services.GetRequiredService<TcpServerRegistry>().GetServer("echo");
+        host.Services.GetRequiredService<Reactor>().Name.Should().Be("configured");
+        using Socket first = TestHost.Connect(server.LocalEndPoint!);
+        SocketIo.ReceiveToEnd(first).Should().BeEmpty("the configured idle timeout closes a silent connection");
+        first.Shutdown(SocketShutdown.Send);
+        Wait.Until(() => server.ConnectionCount == 0, "the idle connection has closed");
+        using Socket second = TestHost.Connect(server.LocalEndPoint!);
+        second.Send("a"u8);
+        SocketIo.ReceiveExactly(second, 1);
+        using Socket third = TestHost.Connect(server.LocalEndPoint!);
+        Wait.Until(() => server.RejectedCount == 1, "the configured MaxConnections of 1 refuses the third");
+        await host.StopAsync().WaitAsync(Wait.Generous);
+    }
+
+    [Theory]
+    [InlineData("MaxConnection", "10", "Configuration SelectReactor:Servers:echo:MaxConnection is not a setting; the settings here are: EndPoint, Backlog, MaxConnections*")]
+    [InlineData("MaxConnections", "lots", "Configuration SelectReactor:Servers:echo:MaxConnections = 'lots': not a whole number.")]
+    [InlineData("MaxConnections", "0", "Configuration SelectReactor:Servers:echo:MaxConnections = '0': *")]
+    [InlineData("Connection:CloseTimeout", "5", "*CloseTimeout = '5'*")]
+    [InlineData("EndPoint", "localhost:7000", "Configuration SelectReactor:Servers:echo:EndPoint = 'localhost:7000' is not an end point*")]
+    public async Task Configuration_Bad_FailsTheStartNamingTheKeyAndTheValue(string key, string value, string message)
+    {
+        var settings = new Dictionary<string, string?> { ["SelectReactor:Servers:echo:EndPoint"] = "127.0.0.1:0" };
+        settings["SelectReactor:Servers:echo:" + key] = value;
+        IConfiguration configuration = Configuration(settings);
+        using IHost host = TestHost.Build(services => services.AddTcpServer<TestEchoHandler>("echo", configuration.GetSection("SelectReactor:Servers:echo")));
+
+        Func<Task> start = () => host.StartAsync().WaitAsync(Wait.Generous);
+
+        await start.Should().ThrowAsync<InvalidOperationException>().WithMessage(message);
+    }
+
+    [Fact]
+    public async Task Configuration_HostReactorCount_RunsAGroup()
+    {
+        IConfiguration configuration = Configuration(new() { ["ReactorCount"] = "2" });
+        using IHost host = TestHost.Build(services => services.AddSelectReactor(configuration));
+
+        await host.StartAsync().WaitAsync(Wait.Generous);
+
+        host.Services.GetRequiredService<ReactorGroup>().Count.Should().Be(2);
+        await host.StopAsync().WaitAsync(Wait.Generous);
+    }
+
+    [Fact]
+    public void Names_MustBeUnique_AndAnUnknownNameListsTheKnownOnes()
+    {
+        var services = new ServiceCollection();
+        services.AddTcpServer<TestEchoHandler>("a", new IPEndPoint(IPAddress.Loopback, 0));
+
+        Action again = () => services.AddTcpServer<TestEchoHandler>("a", new IPEndPoint(IPAddress.Loopback, 0));
+
+        again.Should().Throw<ArgumentException>().WithMessage("A TCP server named 'a' was already added*");
+    }
+
+    [Fact]
+    public async Task GetServer_UnknownName_ListsTheNamesThereAre()
+    {
+        using IHost host = TestHost.Build(services => services.AddTcpServer<TestEchoHandler>("a", new IPEndPoint(IPAddress.Loopback, 0)));
+        await host.StartAsync().WaitAsync(Wait.Generous);
+
+        Action find = () => host.Services.GetRequiredService<TcpServerRegistry>().GetServer("b");
+
+        find.Should().Throw<InvalidOperationException>().WithMessage("No started TCP server is named 'b' (started names: 'a')*");
+        await host.StopAsync().WaitAsync(Wait.Generous);
+    }
+
+    [Fact]
+    public void Handler_WithTwoConstructors_IsRefusedAtOnce_NamingItAndWhatToDo()
+    {
+        var services = new ServiceCollection();
+
+        Action add = () => services.AddTcpServer<TwoConstructorsHandler>(new IPEndPoint(IPAddress.Loopback, 0));
+
+        add.Should().Throw<ArgumentException>().WithMessage(
+            "The connection handler TwoConstructorsHandler has 2 public constructors and the container cannot choose between them (*); (String)*[ActivatorUtilitiesConstructor]*");
+    }
+
+    [Fact]
+    public async Task Handler_WithTwoConstructorsOneMarked_IsMadeWithTheMarkedOne()
+    {
+        using IHost host = TestHost.Build(services => services
+            .AddSingleton(new Marker())
+            .AddTcpServer<MarkedConstructorHandler>(new IPEndPoint(IPAddress.Loopback, 0)));
+        await host.StartAsync().WaitAsync(Wait.Generous);
+        EndPoint endPoint = host.Services.GetRequiredService<TcpServerRegistry>().GetServer<MarkedConstructorHandler>().LocalEndPoint!;
+
+        using Socket client = TestHost.Connect(endPoint);
+
+        System.Text.Encoding.ASCII.GetString(SocketIo.ReceiveToEnd(client)).Should().Be("marked");
+        await host.StopAsync().WaitAsync(Wait.Generous);
+    }
+
+    [Fact]
+    public async Task Handler_NeedingAnUnregisteredService_FailsTheStartNamingBoth()
+    {
+        using IHost host = TestHost.Build(services => services.AddTcpServer<MarkedConstructorHandler>(new IPEndPoint(IPAddress.Loopback, 0)));
+
+        Func<Task> start = () => host.StartAsync().WaitAsync(Wait.Generous);
+
+        await start.Should().ThrowAsync<InvalidOperationException>().WithMessage("The connection handler MarkedConstructorHandler cannot be made: its constructor needs a Marker ('marker'), which is not registered*");
+    }
+
+    private static IConfiguration Configuration(Dictionary<string, string?> settings) =>
+        new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+}
+
+internal sealed class Marker;
+
+internal sealed class TwoConstructorsHandler : ConnectionHandler
+{
+    public TwoConstructorsHandler()
+    {
+    }
+
+    public TwoConstructorsHandler(string greeting) => _ = greeting;
+
+    public override void OnData(TcpConnection connection, ReadOnlySpan<byte> data)
+    {
+    }
+}
+
+internal sealed class MarkedConstructorHandler : ConnectionHandler
+{
+    private readonly string _text;
+
+    public MarkedConstructorHandler() => _text = "unmarked";
+
+    [Microsoft.Extensions.DependencyInjection.ActivatorUtilitiesConstructor]
+    public MarkedConstructorHandler(Marker marker)
+    {
+        _ = marker;
+        _text = "marked";
+    }
+
+    public override void OnConnected(TcpConnection connection)
+    {
+        connection.Send(System.Text.Encoding.ASCII.GetBytes(_text));
+        connection.Close();
+    }
+
+    public override void OnData(TcpConnection connection, ReadOnlySpan<byte> data)
+    {
+    }
+}

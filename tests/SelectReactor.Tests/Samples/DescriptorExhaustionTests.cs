@@ -1,0 +1,241 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using SelectReactor.Tests.Infrastructure;
+
+namespace SelectReactor.Tests.Samples;
+
+/// <summary>
+/// The samples in a child process under <c>prlimit</c>, run out of descriptors by a flood of connections: every path
+/// that first runs while none is free (a join, a chat line, error lines, every way a connection closes, a stop signal)
+/// must work then, and the server must serve new clients once descriptors return.
+/// </summary>
+[Collection(SerialCollection.Name)] // measures descriptors and floods the loopback backlog: alone, not beside other tests
+public sealed class DescriptorExhaustionTests
+{
+    private const int Flood = 200;
+
+    [Theory]
+    [InlineData("0")] // no reserve: truly none free while the chat runs, as for any program whose own code exhausts them
+    [InlineData(null)] // the library's default reserve
+    public void ChatServer_OutOfDescriptors_JoinChatErrorsAndEveryCloseReasonWork_ThenNewClientsAreServed(string? reserve)
+    {
+        using SampleProcess chat = SampleProcess.StartSample(
+            "ChatServer",
+            "--port 0 --log-level Warning --max-pending 16384",
+            prefix: "prlimit --nofile=140:140",
+            environment: reserve is null ? null : ("SELECTREACTOR_DESCRIPTOR_RESERVE", reserve));
+        var endPoint = new IPEndPoint(IPAddress.Loopback, SampleProcess.PortIn(chat.WaitFirstLine()));
+
+        // The members connect while descriptors are free; none has joined yet, so joining first runs below.
+        using ChatLine alice = ChatLine.Connect(endPoint);
+        using ChatLine bob = ChatLine.Connect(endPoint);
+        using ChatLine carol = ChatLine.Connect(endPoint);
+        using ChatLine dave = ChatLine.Connect(endPoint);
+        using ChatLine erin = ChatLine.Connect(endPoint);
+        using ChatLine frank = ChatLine.Connect(endPoint, receiveBufferSize: 4096);
+        foreach (ChatLine member in new[] { alice, bob, carol, dave, erin, frank })
+        {
+            member.ReadLine().Should().Be("* hello; send your nickname");
+        }
+
+        List<Socket> flood = Exhaust(chat, endPoint, free: reserve == "0" ? 0 : 8);
+        try
+        {
+            // Join, with the nickname errors first.
+            alice.Send("alice").ReadLine().Should().Be("* welcome alice; online: alice");
+            carol.Send("no spaces").ReadLine().Should().StartWith("error: a nickname is 1 to 32 letters");
+            carol.Send("ALICE").ReadLine().Should().Be("error: nickname 'ALICE' is taken");
+            bob.Send("bob").ReadLine().Should().Be("* welcome bob; online: alice, bob");
+            carol.Send("carol").ReadLine().Should().Be("* welcome carol; online: alice, bob, carol");
+            dave.Send("dave").ReadLine().Should().StartWith("* welcome dave;");
+            erin.Send("erin").ReadLine().Should().StartWith("* welcome erin;");
+            frank.Send("frank").ReadLine().Should().StartWith("* welcome frank;");
+            alice.SkipUntil("* frank joined");
+            bob.SkipUntil("* frank joined");
+
+            // Chat.
+            bob.Send("hi alice");
+            alice.ReadLine().Should().Be("bob: hi alice");
+
+            // Every way a chat connection closes: the client leaves (RemoteClose), resets (ConnectionReset), is kicked
+            // with an error line (LocalClose), or reads nothing while the room talks (SendBufferOverflow).
+            carol.Leave();
+            alice.ReadLine().Should().Be("* carol left");
+            dave.Reset();
+            alice.ReadLine().Should().Be("* dave left");
+            erin.SendRaw(new byte[1025]);
+            erin.SkipUntil("error: line longer than 1024 bytes; closing");
+            erin.ReadLine().Should().BeNull();
+            alice.ReadLine().Should().Be("* erin left (line too long)");
+            string padding = new('.', 1000);
+            // Bounded: 20,000 lines of 1 KB at most; the kernel buffers a few MB for frank before the server holds any.
+            for (int i = 0; i < 20_000 && !bob.Saw("* frank left (too slow)"); i++)
+            {
+                alice.Send($"{i} {padding}");
+                bob.ReadLine().Should().NotBeNull("bob keeps up and stays"); // frank never reads
+            }
+
+            bob.Saw("* frank left (too slow)").Should().BeTrue("frank read nothing and was cut off");
+            chat.HasExited.Should().BeFalse();
+        }
+        finally
+        {
+            flood.ForEach(s => s.Dispose());
+        }
+
+        // Descriptors are back: a newcomer is served, joins and chats.
+        Wait.Until(() => chat.OpenDescriptors() < 140 - 20, "the flood's connections are closed");
+        using ChatLine grace = ChatLine.Connect(endPoint);
+        grace.ReadLine().Should().Be("* hello; send your nickname");
+        grace.Send("grace").ReadLine().Should().Be("* welcome grace; online: alice, bob, grace");
+        grace.Send("hello again");
+        alice.SkipUntil("grace: hello again");
+        chat.Stderr.Should().NotContain("[212]", "no handler faulted (a failed lazy load shows as one)");
+        chat.Signal(Signals.SIGTERM);
+        chat.WaitExit(TimeSpan.FromSeconds(10)).Should().Be(0, "stderr: " + chat.Stderr);
+    }
+
+    [Fact]
+    public void EchoServer_SigtermWhileOutOfDescriptors_StopsGracefully()
+    {
+        // Handling a signal starts a thread, which the runtime cannot do with no descriptor free (it aborts with
+        // "Out of memory"): the library's reserve keeps a few free while accept is backing off.
+        using SampleProcess echo = SampleProcess.StartSample("EchoServer", "--port 0 --log-level Warning", prefix: "prlimit --nofile=80:80");
+        var endPoint = new IPEndPoint(IPAddress.Loopback, SampleProcess.PortIn(echo.WaitFirstLine()));
+        List<Socket> flood = Exhaust(echo, endPoint, free: 8);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            echo.Signal(Signals.SIGTERM);
+
+            echo.WaitExit(TimeSpan.FromSeconds(10)).Should().Be(0, "stderr: " + echo.Stderr);
+            clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), "the flood never closes: the stop gives up on it after 3 s");
+        }
+        finally
+        {
+            flood.ForEach(s => s.Dispose());
+        }
+    }
+
+    /// <summary>Connects a flood into the backlog until the server reports it is out of descriptors.</summary>
+    private static List<Socket> Exhaust(SampleProcess server, IPEndPoint endPoint, int free)
+    {
+        var flood = new List<Socket>();
+        for (int i = 0; i < Flood; i++)
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Connect(endPoint); // completed by the kernel into the backlog, accepted or not
+            flood.Add(socket);
+        }
+
+        Wait.Until(() => server.Stderr.Contains("[202]", StringComparison.Ordinal), "the server reports running out of descriptors");
+        string limits = System.IO.File.ReadAllText($"/proc/{server.Id}/limits");
+        int limit = int.Parse(limits.Split('\n').Single(l => l.StartsWith("Max open files", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[3], System.Globalization.CultureInfo.InvariantCulture);
+        Wait.Until(() => server.OpenDescriptors() >= limit - free, $"at most {free} descriptors are free");
+        return flood;
+    }
+
+    /// <summary>A blocking line client with generous timeouts.</summary>
+    private sealed class ChatLine : IDisposable
+    {
+        private readonly Socket _socket;
+        private readonly byte[] _buffer = new byte[64 * 1024];
+        private readonly List<string> _seen = new();
+        private int _start;
+        private int _end;
+
+        private ChatLine(Socket socket) => _socket = socket;
+
+        public static ChatLine Connect(EndPoint endPoint, int? receiveBufferSize = null)
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+            {
+                ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds,
+                SendTimeout = (int)Wait.Generous.TotalMilliseconds,
+                NoDelay = true,
+            };
+            if (receiveBufferSize is { } size)
+            {
+                socket.ReceiveBufferSize = size;
+            }
+
+            socket.Connect(endPoint);
+            return new ChatLine(socket);
+        }
+
+        public ChatLine Send(string line)
+        {
+            SendRaw(Encoding.ASCII.GetBytes(line + "\n"));
+            return this;
+        }
+
+        public void SendRaw(byte[] bytes) => _socket.Send(bytes);
+
+        public bool Saw(string line) => _seen.Contains(line);
+
+        public void SkipUntil(string line)
+        {
+            for (string? next = ReadLine(); next != line; next = ReadLine())
+            {
+                next.Should().NotBeNull($"'{line}' comes before the end of stream");
+            }
+        }
+
+        public void Leave()
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+            ReadToEnd().Should().BeTrue("the server answers the end of stream with its own");
+            _socket.Dispose();
+        }
+
+        public void Reset()
+        {
+            _socket.LingerState = new LingerOption(true, 0);
+            _socket.Dispose();
+        }
+
+        public string? ReadLine()
+        {
+            while (true)
+            {
+                int newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+                if (newline >= 0)
+                {
+                    string line = Encoding.ASCII.GetString(_buffer, _start, newline - _start);
+                    _start = newline + 1;
+                    _seen.Add(line);
+                    return line;
+                }
+
+                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+                _end -= _start;
+                _start = 0;
+                int n = _socket.Receive(_buffer, _end, _buffer.Length - _end, SocketFlags.None);
+                if (n == 0)
+                {
+                    return null;
+                }
+
+                _end += n;
+            }
+        }
+
+        public void Dispose() => _socket.Dispose();
+
+        private bool ReadToEnd()
+        {
+            while (ReadLine() is not null)
+            {
+            }
+
+            return true;
+        }
+    }
+}

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Threading;
 using Microsoft.Extensions.Logging;
 
@@ -10,30 +9,9 @@ namespace SelectReactor;
 
 public sealed partial class Reactor
 {
-    // Reusable select lists, refilled every tick by block copies from master arrays that change only when a
-    // registration comes, goes or changes interest. Select removes the sockets that are not ready and keeps the
-    // others in order, so each master's parallel registration array maps a ready socket back in O(1) amortised.
-    private readonly List<Socket> _read;
-    private readonly List<Socket> _write;
-    private readonly List<Socket> _error;
-    private readonly List<Socket> _probe = new(1);
-    private Socket[] _readSockets;
-    private Socket[] _writeSockets;
-    private Socket[] _errorSockets;
-    private Registration[] _readRegs;
-    private Registration[] _writeRegs;
-    private Registration[] _errorRegs;
-    private int _readCount;
-    private int _writeCount;
-    private int _errorCount;
-    private int _listsDirty;
-
     // Registrations that watch nothing are in no select list, so a socket disposed under one never makes a select
     // fail. They are checked together, once per MaxSelectTimeout, by one zero-timeout select of their own; with none
     // of them (the common case) a tick pays one comparison.
-    private readonly List<Socket> _idleList = new();
-    private Socket[] _idleSockets;
-    private int _idleCount;
     private long _idleCheckDue;
 
     /// <summary>How many probe-and-evict rounds one tick may run before a still-failing select counts as unexplained.</summary>
@@ -192,12 +170,10 @@ public sealed partial class Reactor
 
         // 2. Timers that are due, then (rarely) the check of sockets that watch nothing.
         RunDueTimers();
-        if (_idleCount > 0)
-        {
-            CheckIdleSockets();
-        }
+        CheckIdleSockets();
 
-        // 3-4. Wait for readiness. On failure, evict the dead sockets and try again within this tick.
+        // 3-4. Fill the lists and wait for readiness. On failure, evict the dead sockets and try again within this
+        //      tick.
         if (!SelectReady(maxWait))
         {
             DeliverCloses();
@@ -208,9 +184,9 @@ public sealed partial class Reactor
         // 5. Dispatch, in the order promised: readable, writable, error. Each callback re-checks that its
         //    registration is still active and still wants the event, since an earlier callback may have changed it.
         long dispatchStart = ReactorMetrics.DispatchDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
-        Dispatch(_read, _readSockets, _readRegs, _readCount, Interest.Read);
-        Dispatch(_write, _writeSockets, _writeRegs, _writeCount, Interest.Write);
-        Dispatch(_error, _errorSockets, _errorRegs, _errorCount, Interest.Error);
+        Dispatch(_sets.Read, Interest.Read);
+        Dispatch(_sets.Write, Interest.Write);
+        Dispatch(_sets.Error, Interest.Error);
         DeliverCloses();
         if (dispatchStart != 0)
         {
@@ -239,14 +215,17 @@ public sealed partial class Reactor
     {
         for (int round = 1; ; round++)
         {
-            // Fill first: a registration that has just stopped watching anything schedules the idle check, which
+            // Rebuild first: a registration that has just stopped watching anything schedules the idle check, which
             // the timeout must then not outlast.
-            FillLists();
+            RebuildIfDirty();
             int timeoutMicros = ComputeTimeoutMicros(maxWait);
+            _sets.Read.Fill(_wakeup.Socket);
+            _sets.Write.Fill(null);
+            _sets.Error.Fill(null);
             try
             {
                 long selectStart = ReactorMetrics.SelectDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
-                SelectImplementation(_read, _write, _error, timeoutMicros);
+                SelectImplementation(_sets.Read.Sockets, _sets.Write.Sockets, _sets.Error.Sockets, timeoutMicros);
                 if (selectStart != 0)
                 {
                     ReactorMetrics.SelectDuration.Record(Stopwatch.GetElapsedTime(selectStart).TotalSeconds, MetricTag);
@@ -273,91 +252,24 @@ public sealed partial class Reactor
     }
 
     /// <summary>
-    /// Refills the select lists from the master arrays: three block copies, no per-socket work. The masters are
-    /// rebuilt from the registration table only when a registration came, went or changed its interest.
+    /// Rebuilds the lists from the registration table when a registration came, went or changed its interest: the
+    /// only time the lists cost more than three block copies.
     /// </summary>
-    private void FillLists()
+    private void RebuildIfDirty()
     {
-        RebuildMastersIfDirty();
-        CopyInto(_read, _wakeup.Socket, _readSockets, _readCount);
-        CopyInto(_write, null, _writeSockets, _writeCount);
-        CopyInto(_error, null, _errorSockets, _errorCount);
-    }
-
-    private void RebuildMastersIfDirty()
-    {
-        // A plain read first: the interlocked exchange (a full fence) is paid only in ticks that have a change.
-        if (Volatile.Read(ref _listsDirty) != 0 && Interlocked.Exchange(ref _listsDirty, 0) != 0)
+        if (!_sets.TakeDirty())
         {
-            RebuildMasters();
-        }
-    }
-
-    private static void CopyInto(List<Socket> list, Socket? first, Socket[] master, int count)
-    {
-        int offset = first is null ? 0 : 1;
-        CollectionsMarshal.SetCount(list, offset + count);
-        Span<Socket> span = CollectionsMarshal.AsSpan(list);
-        if (first is not null)
-        {
-            span[0] = first;
+            return;
         }
 
-        master.AsSpan(0, count).CopyTo(span[offset..]);
-    }
-
-    private void RebuildMasters()
-    {
-        int readCount = 0, writeCount = 0, errorCount = 0, idleCount = 0;
-        Registration[] table = _table;
-        for (int i = 0; i < _count; i++)
-        {
-            Registration registration = table[i];
-            int interest = registration.InterestBits;
-            if (interest == 0)
-            {
-                _idleSockets[idleCount++] = registration.Socket;
-                continue;
-            }
-
-            if ((interest & (int)Interest.Read) != 0)
-            {
-                _readSockets[readCount] = registration.Socket;
-                _readRegs[readCount++] = registration;
-            }
-
-            if ((interest & (int)Interest.Write) != 0)
-            {
-                _writeSockets[writeCount] = registration.Socket;
-                _writeRegs[writeCount++] = registration;
-            }
-
-            if ((interest & (int)Interest.Error) != 0)
-            {
-                _errorSockets[errorCount] = registration.Socket;
-                _errorRegs[errorCount++] = registration;
-            }
-        }
-
-        // Drop the references past the new ends, so closed registrations and their sockets can be collected.
-        ClearTail(_readSockets, _readRegs, readCount, _readCount);
-        ClearTail(_writeSockets, _writeRegs, writeCount, _writeCount);
-        ClearTail(_errorSockets, _errorRegs, errorCount, _errorCount);
-        if (_idleCount > idleCount)
-        {
-            Array.Clear(_idleSockets, idleCount, _idleCount - idleCount);
-        }
-        else if (_idleCount == 0 && idleCount > 0)
+        bool hadIdle = _sets.WatchingNothing.Count > 0;
+        _sets.Rebuild(_table.AsSpan(0, _count));
+        if (!hadIdle && _sets.WatchingNothing.Count > 0)
         {
             // The first idle registration starts the clock: a socket disposed under it from now on is found within
             // one period.
             _idleCheckDue = _time.GetTimestamp() + _idleCheckPeriod;
         }
-
-        _readCount = readCount;
-        _writeCount = writeCount;
-        _errorCount = errorCount;
-        _idleCount = idleCount;
     }
 
     /// <summary>
@@ -366,6 +278,11 @@ public sealed partial class Reactor
     /// </summary>
     private void CheckIdleSockets()
     {
+        if (_sets.WatchingNothing.Count == 0)
+        {
+            return;
+        }
+
         long now = _time.GetTimestamp();
         if (now < _idleCheckDue)
         {
@@ -373,16 +290,17 @@ public sealed partial class Reactor
         }
 
         _idleCheckDue = now + _idleCheckPeriod;
-        RebuildMastersIfDirty();
-        if (_idleCount == 0)
+        RebuildIfDirty();
+        SelectList idle = _sets.WatchingNothing;
+        if (idle.Count == 0)
         {
             return;
         }
 
-        CopyInto(_idleList, null, _idleSockets, _idleCount);
+        idle.Fill(null);
         try
         {
-            SelectImplementation(_idleList, null, null, 0);
+            SelectImplementation(idle.Sockets, null, null, 0);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -392,22 +310,14 @@ public sealed partial class Reactor
         }
         finally
         {
-            _idleList.Clear();
+            idle.Sockets.Clear();
         }
     }
 
-    private static void ClearTail(Socket[] sockets, Registration[] regs, int newCount, int oldCount)
+    private void Dispatch(SelectList list, Interest which)
     {
-        if (oldCount > newCount)
-        {
-            Array.Clear(sockets, newCount, oldCount - newCount);
-            Array.Clear(regs, newCount, oldCount - newCount);
-        }
-    }
-
-    private void Dispatch(List<Socket> ready, Socket[] sockets, Registration[] regs, int regCount, Interest which)
-    {
-        int j = 0;
+        List<Socket> ready = list.Sockets;
+        int from = 0;
         for (int i = 0; i < ready.Count; i++)
         {
             Socket socket = ready[i];
@@ -417,19 +327,8 @@ public sealed partial class Reactor
                 continue;
             }
 
-            // Select keeps ready sockets in list order, so the matching registration is at or after j. Should a
-            // runtime ever reorder the list, the search wraps around once instead of losing the event.
-            // The search runs over the master socket array, a contiguous run of references, so skipping the sockets
-            // that were not ready touches no registration objects.
-            int k = IndexOf(sockets, j, regCount, socket);
-            if (k < 0 && (k = IndexOf(sockets, 0, j, socket)) < 0)
-            {
-                continue;
-            }
-
-            Registration registration = regs[k];
-            j = k + 1;
-            if (registration.State != Registration.StateActive || (registration.InterestBits & (int)which) == 0)
+            Registration? registration = list.Next(socket, ref from);
+            if (registration is null || registration.State != Registration.StateActive || (registration.InterestBits & (int)which) == 0)
             {
                 continue;
             }
@@ -452,7 +351,7 @@ public sealed partial class Reactor
             }
             catch (Exception e)
             {
-                if (e is ObjectDisposedException && Probe(registration.Socket, (int)Interest.Read) is not null)
+                if (e is ObjectDisposedException && _probe.Check(registration.Socket, (int)Interest.Read, SelectImplementation) is not null)
                 {
                     // The socket was disposed behind the reactor's back after the select began (by another thread, or
                     // an earlier callback of this tick) and the handler tripped over it: a dead socket, as promised,
@@ -480,19 +379,6 @@ public sealed partial class Reactor
         }
     }
 
-    private static int IndexOf(Socket[] sockets, int from, int to, Socket socket)
-    {
-        for (int i = from; i < to; i++)
-        {
-            if (ReferenceEquals(sockets[i], socket))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
     private static string CallbackName(Interest which) => which switch
     {
         Interest.Read => nameof(IEventHandler.OnReadable),
@@ -513,11 +399,10 @@ public sealed partial class Reactor
         for (int i = _count - 1; i >= 0; i--)
         {
             Registration registration = _table[i];
-            int interest = registration.InterestBits;
 
             // A socket watching nothing was in no list and cannot have failed this select, but if it is dead it is
-            // still a registration to end: probe it as if it were read, which costs nothing for a live one.
-            Exception? death = Probe(registration.Socket, interest == 0 ? (int)Interest.Read : interest);
+            // still a registration to end: the probe checks it as if it read, which costs nothing for a live one.
+            Exception? death = _probe.Check(registration.Socket, registration.InterestBits, SelectImplementation);
             if (death is not null)
             {
                 EvictDead(registration, death);
@@ -525,7 +410,7 @@ public sealed partial class Reactor
             }
         }
 
-        Exception? wakeupDeath = Probe(_wakeup.Socket, (int)Interest.Read);
+        Exception? wakeupDeath = _probe.Check(_wakeup.Socket, (int)Interest.Read, SelectImplementation);
         if (wakeupDeath is not null)
         {
             Log.WakeupRecreated(_logger, _name, wakeupDeath);
@@ -544,41 +429,6 @@ public sealed partial class Reactor
         {
             ReactorMetrics.DeadSockets.Add(1, MetricTag);
         }
-    }
-
-    private Exception? Probe(Socket socket, int interest)
-    {
-        try
-        {
-            if ((interest & (int)Interest.Read) != 0)
-            {
-                ProbeOne(socket, 0);
-            }
-
-            if ((interest & (int)Interest.Write) != 0)
-            {
-                ProbeOne(socket, 1);
-            }
-
-            if ((interest & (int)Interest.Error) != 0)
-            {
-                ProbeOne(socket, 2);
-            }
-
-            return null;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // Expected: this is how a dead socket identifies itself.
-            return e;
-        }
-    }
-
-    private void ProbeOne(Socket socket, int list)
-    {
-        _probe.Clear();
-        _probe.Add(socket);
-        SelectImplementation(list == 0 ? _probe : null, list == 1 ? _probe : null, list == 2 ? _probe : null, 0);
     }
 
     /// <summary>
@@ -617,11 +467,12 @@ public sealed partial class Reactor
 
         long waitTicks = maxWait == Timeout.InfiniteTimeSpan ? -1 : maxWait.Ticks;
         bool haveTimer = _timers.TryPeek(out _, out TimerKey next);
-        if (haveTimer || _idleCount > 0)
+        bool haveIdle = _sets.WatchingNothing.Count > 0;
+        if (haveTimer || haveIdle)
         {
             long now = _time.GetTimestamp();
             if ((haveTimer && !WaitAtMostUntil(next.Due, now, ref waitTicks))
-                || (_idleCount > 0 && !WaitAtMostUntil(_idleCheckDue, now, ref waitTicks)))
+                || (haveIdle && !WaitAtMostUntil(_idleCheckDue, now, ref waitTicks)))
             {
                 return 0;
             }

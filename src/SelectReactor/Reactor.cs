@@ -51,6 +51,10 @@ public sealed partial class Reactor : IDisposable
     private Registration[] _table = new Registration[16];
     private int _count;
 
+    // The lists handed to Socket.Select, rebuilt from the table when it changes, and the probe that finds the dead.
+    private readonly SelectSets _sets = new(16);
+    private readonly DeadSocketProbe _probe = new();
+
     // OnClosed notifications wait here until the running callback returns, so they never re-enter a handler.
     private readonly Queue<(Registration Registration, CloseReason Reason, Exception? Error)> _pendingCloses = new();
 
@@ -68,16 +72,6 @@ public sealed partial class Reactor : IDisposable
         _maxSelectTimeout = options.MaxSelectTimeout;
         _idleCheckPeriod = TimeSpanToTimestamp(_maxSelectTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromSeconds(1) : _maxSelectTimeout);
         _wakeup = new WakeupSocket();
-        _read = new List<Socket>(_table.Length + 1);
-        _write = new List<Socket>(_table.Length);
-        _error = new List<Socket>(_table.Length);
-        _readSockets = new Socket[_table.Length];
-        _writeSockets = new Socket[_table.Length];
-        _errorSockets = new Socket[_table.Length];
-        _idleSockets = new Socket[_table.Length];
-        _readRegs = new Registration[_table.Length];
-        _writeRegs = new Registration[_table.Length];
-        _errorRegs = new Registration[_table.Length];
     }
 
     /// <summary>The reactor's name from <see cref="ReactorOptions.Name"/>, or "reactor".</summary>
@@ -256,7 +250,7 @@ public sealed partial class Reactor : IDisposable
 
     internal void OnInterestChanged()
     {
-        Volatile.Write(ref _listsDirty, 1);
+        _sets.MarkDirty();
 
         // On the reactor thread the next fill reads the new interest; elsewhere the select may be long, so wake it.
         WakeIfRunningElsewhere();
@@ -318,7 +312,7 @@ public sealed partial class Reactor : IDisposable
 
         registration.Slot = _count;
         _table[_count++] = registration;
-        _listsDirty = 1;
+        _sets.MarkDirty();
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             // Read while the socket surely lives, so the line about its closing can name it even if it died first.
@@ -327,21 +321,7 @@ public sealed partial class Reactor : IDisposable
         }
     }
 
-    private void GrowTable()
-    {
-        int size = _table.Length * 2;
-        Array.Resize(ref _table, size);
-        Array.Resize(ref _readSockets, size);
-        Array.Resize(ref _writeSockets, size);
-        Array.Resize(ref _errorSockets, size);
-        Array.Resize(ref _idleSockets, size);
-        Array.Resize(ref _readRegs, size);
-        Array.Resize(ref _writeRegs, size);
-        Array.Resize(ref _errorRegs, size);
-        _read.Capacity = size + 1;
-        _write.Capacity = size;
-        _error.Capacity = size;
-    }
+    private void GrowTable() => Array.Resize(ref _table, _table.Length * 2);
 
     /// <summary>
     /// Ends a registration: out of the table at once, OnClosed queued for the next safe point. The first reason wins.
@@ -362,7 +342,7 @@ public sealed partial class Reactor : IDisposable
             last.Slot = slot;
             _table[_count] = null!;
             registration.Slot = -1;
-            _listsDirty = 1;
+            _sets.MarkDirty();
         }
 
         Interlocked.Decrement(ref _registrationCount);

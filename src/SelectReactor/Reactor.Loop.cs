@@ -9,6 +9,19 @@ namespace SelectReactor;
 
 public sealed partial class Reactor
 {
+    // Tiering (see SocketTiers): a registration with no event for ColdAfter goes cold and is polled in slices, a
+    // pass over the cold tier spread over a pace between MinColdPace and ReactorOptions.MaxColdSocketDelay, chosen so
+    // that cold polling takes about ColdShare of a busy loop (10,000 idle sockets: a 3.5-4.2 ms pass, a 35-40 ms pace).
+    private static readonly TimeSpan ColdAfter = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MinColdPace = TimeSpan.FromMilliseconds(10);
+    private const double ColdShare = 0.1;
+
+    // The tiers' clock when this tick started, and again once its select returned.
+    private long _tickNow;
+
+    // This tick's select covered the cold tier too (the loop had nothing to do for a whole pace).
+    private bool _selectedEverything;
+
     // Registrations that watch nothing are in no select list, so a socket disposed under one never makes a select
     // fail. They are checked together, once per MaxSelectTimeout, by one zero-timeout select of their own; with none
     // of them (the common case) a tick pays one comparison.
@@ -61,9 +74,9 @@ public sealed partial class Reactor
     }
 
     /// <summary>
-    /// Runs exactly one tick on the calling thread: queued work, due timers, one <c>Socket.Select</c> waiting at most
-    /// <paramref name="timeout"/> (less when a timer is due sooner), and dispatch. For embedding the reactor in a
-    /// caller's own loop.
+    /// Runs exactly one tick on the calling thread: queued work, due timers, a <c>Socket.Select</c> waiting at most
+    /// <paramref name="timeout"/> (less when a timer, or the next slice of idle sockets, is due sooner), and dispatch.
+    /// For embedding the reactor in a caller's own loop.
     /// </summary>
     /// <remarks>
     /// <see cref="Stop"/> ends this call's wait: a stop requested while it waits, during its callbacks, or before it
@@ -162,18 +175,30 @@ public sealed partial class Reactor
     private int Tick(TimeSpan maxWait)
     {
         _dispatched = 0;
+        _tickNow = _tiers.Now();
 
         // 1. Cross-thread changes and posted work. Re-arm the wake-up first: anything queued after this point sends
-        //    a fresh datagram, so the select below cannot sleep through it.
+        //    a fresh datagram, so the select below cannot sleep through it. Work from elsewhere counts as activity:
+        //    a loop that other threads keep busy is not idle (see SocketTiers.ShouldSelectEverything).
         _wakeup.Reset();
-        DrainQueue();
+        if (!_queue.IsEmpty)
+        {
+            DrainQueue();
+            _tiers.NoteEvent(_tickNow);
+        }
 
-        // 2. Timers that are due, then (rarely) the check of sockets that watch nothing.
+        // 2. Timers that are due; then, now and then, the sockets that watch nothing (are they still alive?) and the
+        //    sockets that have gone quiet (cold from now on).
         RunDueTimers();
         CheckIdleSockets();
+        if (_tiers.DemoteQuiet(_tickNow))
+        {
+            _sets.MarkDirty();
+        }
 
-        // 3-4. Fill the lists and wait for readiness. On failure, evict the dead sockets and try again within this
-        //      tick.
+        // 3. Select: the hot sockets, waiting at most until a timer or the next cold slice is due; or everything at
+        //    once, if the loop has had nothing to do for a whole pace. On failure, evict the dead sockets and try
+        //    again within this tick.
         if (!SelectReady(maxWait))
         {
             DeliverCloses();
@@ -181,12 +206,26 @@ public sealed partial class Reactor
             return _dispatched;
         }
 
-        // 5. Dispatch, in the order promised: readable, writable, error. Each callback re-checks that its
-        //    registration is still active and still wants the event, since an earlier callback may have changed it.
+        // 4. Poll the cold sockets whose turn has come, in slices; the ready ones join this tick's dispatch.
+        PollColdSlices();
+
+        // 5. Dispatch, in the order promised: readable, writable, error (hot sockets, then cold ones, in each). Each
+        //    callback re-checks that its registration is still active and still wants the event, since an earlier
+        //    callback may have changed it.
         long dispatchStart = ReactorMetrics.DispatchDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
-        Dispatch(_sets.Read, Interest.Read);
+        int dispatchedBefore = _dispatched;
+        Dispatch(_selectedEverything ? _sets.AllRead : _sets.Read, Interest.Read);
+        Dispatch(_sets.ColdReadyRead, Interest.Read);
         Dispatch(_sets.Write, Interest.Write);
-        Dispatch(_sets.Error, Interest.Error);
+        Dispatch(_selectedEverything ? _sets.AllError : _sets.Error, Interest.Error);
+        Dispatch(_sets.ColdReadyError, Interest.Error);
+        _sets.ColdReadyRead.Clear();
+        _sets.ColdReadyError.Clear();
+        if (_dispatched != dispatchedBefore)
+        {
+            _tiers.NoteEvent(_tickNow);
+        }
+
         DeliverCloses();
         if (dispatchStart != 0)
         {
@@ -218,20 +257,35 @@ public sealed partial class Reactor
             // Rebuild first: a registration that has just stopped watching anything schedules the idle check, which
             // the timeout must then not outlast.
             RebuildIfDirty();
-            int timeoutMicros = ComputeTimeoutMicros(maxWait);
-            _sets.Read.Fill(_wakeup.Socket);
+            int timeoutMicros = ComputeTimeoutMicros(maxWait, out bool everything);
+            SelectList read = _sets.Read, error = _sets.Error;
+            if (everything)
+            {
+                _sets.BuildAll(_tiers.Cold.Registrations);
+                read = _sets.AllRead;
+                error = _sets.AllError;
+            }
+
+            read.Fill(_wakeup.Socket);
             _sets.Write.Fill(null);
-            _sets.Error.Fill(null);
+            error.Fill(null);
             try
             {
                 long selectStart = ReactorMetrics.SelectDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
-                SelectImplementation(_sets.Read.Sockets, _sets.Write.Sockets, _sets.Error.Sockets, timeoutMicros);
+                SelectImplementation(read.Sockets, _sets.Write.Sockets, error.Sockets, timeoutMicros);
                 if (selectStart != 0)
                 {
                     ReactorMetrics.SelectDuration.Record(Stopwatch.GetElapsedTime(selectStart).TotalSeconds, MetricTag);
                 }
 
                 _consecutiveSelectFailures = 0;
+                _selectedEverything = everything;
+                _tickNow = _tiers.Now();
+                if (everything)
+                {
+                    _tiers.Cold.Restart(_tickNow);
+                }
+
                 return true;
             }
             catch (Exception selectError) when (selectError is not OutOfMemoryException)
@@ -252,7 +306,7 @@ public sealed partial class Reactor
     }
 
     /// <summary>
-    /// Rebuilds the lists from the registration table when a registration came, went or changed its interest: the
+    /// Rebuilds the hot lists when a registration came, went, changed its interest or moved between tiers: the
     /// only time the lists cost more than three block copies.
     /// </summary>
     private void RebuildIfDirty()
@@ -262,13 +316,82 @@ public sealed partial class Reactor
             return;
         }
 
+        _tiers.PromoteChangedElsewhere(_tickNow);
         bool hadIdle = _sets.WatchingNothing.Count > 0;
-        _sets.Rebuild(_table.AsSpan(0, _count));
+        _sets.Rebuild(_tiers.Hot);
         if (!hadIdle && _sets.WatchingNothing.Count > 0)
         {
             // The first idle registration starts the clock: a socket disposed under it from now on is found within
             // one period.
             _idleCheckDue = _time.GetTimestamp() + _idleCheckPeriod;
+        }
+    }
+
+    /// <summary>
+    /// Polls the cold sockets that are due, in slices small enough that the runtime allocates nothing, and keeps the
+    /// ready ones for the dispatch. A slice that fails holds a dead socket: the probe evicts it (and any other dead
+    /// one) and the slice is polled again, so a cold socket's death is found within the pace too.
+    /// </summary>
+    private void PollColdSlices()
+    {
+        ColdTier cold = _tiers.Cold;
+        if (_selectedEverything || cold.Count == 0)
+        {
+            return;
+        }
+
+        SelectList read = _sets.SliceRead, error = _sets.SliceError;
+        int due = cold.Due(_tickNow);
+        int round = 0;
+        while (due > 0 && cold.Count > 0)
+        {
+            int taken = cold.TakeSlice(read, error);
+            int entries = read.Count + error.Count;
+            read.Fill(null);
+            error.Fill(null);
+            long start = Stopwatch.GetTimestamp();
+            try
+            {
+                SelectImplementation(read.Count > 0 ? read.Sockets : null, null, error.Count > 0 ? error.Sockets : null, 0);
+                _consecutiveSelectFailures = 0;
+            }
+            catch (Exception selectError) when (selectError is not OutOfMemoryException)
+            {
+                // Expected: a cold socket died behind the reactor's back. As in SelectReady.
+                if (++round <= MaxEvictionRounds && EvictDeadSockets() > 0)
+                {
+                    DeliverCloses();
+                    continue;
+                }
+
+                BackOffAfterUnexplainedFailure(selectError);
+                break;
+            }
+
+            long elapsed = Stopwatch.GetTimestamp() - start;
+            KeepReady(read, _sets.ColdReadyRead);
+            KeepReady(error, _sets.ColdReadyError);
+            cold.Polled(taken, entries, elapsed, _tickNow);
+            due -= taken;
+        }
+
+        // The slices' sockets stay referenced only until the next slice; release them so closed ones can go.
+        read.Sockets.Clear();
+        error.Sockets.Clear();
+        _sets.ColdReadyRead.Fill(null);
+        _sets.ColdReadyError.Fill(null);
+    }
+
+    private static void KeepReady(SelectList slice, SelectList ready)
+    {
+        List<Socket> sockets = slice.Sockets;
+        int from = 0;
+        for (int i = 0; i < sockets.Count; i++)
+        {
+            if (slice.Next(sockets[i], ref from) is { } registration)
+            {
+                ready.Add(registration);
+            }
         }
     }
 
@@ -333,6 +456,17 @@ public sealed partial class Reactor
                 continue;
             }
 
+            // An event makes a registration hot (again): from the next tick it is in the per-tick select.
+            if (registration.Cold)
+            {
+                _tiers.Promote(registration, _tickNow);
+                _sets.MarkDirty();
+            }
+            else
+            {
+                registration.LastActive = _tickNow;
+            }
+
             _dispatched++;
             try
             {
@@ -387,27 +521,23 @@ public sealed partial class Reactor
     };
 
     /// <summary>
-    /// Probes every registered socket alone, with a zero timeout, in each list it was in (the read list for one that
-    /// watches nothing), and evicts the ones whose
-    /// probe throws. Also replaces the wake-up socket if it is the one that died. Returns how many were removed.
+    /// Probes every registered socket alone, hot and cold, with a zero timeout, in each list it was in (the read list
+    /// for one that watches nothing), and evicts the ones whose probe throws. Also replaces the wake-up socket if it
+    /// is the one that died. Returns how many were removed.
     /// </summary>
     private int EvictDeadSockets()
     {
         int evicted = 0;
 
-        // Backwards, because eviction moves the last registration into the freed slot.
-        for (int i = _count - 1; i >= 0; i--)
+        // Backwards, because eviction moves a later registration into the freed place (in either tier).
+        for (int i = _tiers.Cold.Count - 1; i >= 0; i--)
         {
-            Registration registration = _table[i];
+            evicted += EvictIfDead(_tiers.Cold.Registrations[i]);
+        }
 
-            // A socket watching nothing was in no list and cannot have failed this select, but if it is dead it is
-            // still a registration to end: the probe checks it as if it read, which costs nothing for a live one.
-            Exception? death = _probe.Check(registration.Socket, registration.InterestBits, SelectImplementation);
-            if (death is not null)
-            {
-                EvictDead(registration, death);
-                evicted++;
-            }
+        for (int i = _tiers.Hot.Length - 1; i >= 0; i--)
+        {
+            evicted += EvictIfDead(_tiers.Hot[i]);
         }
 
         Exception? wakeupDeath = _probe.Check(_wakeup.Socket, (int)Interest.Read, SelectImplementation);
@@ -419,6 +549,20 @@ public sealed partial class Reactor
         }
 
         return evicted;
+    }
+
+    private int EvictIfDead(Registration registration)
+    {
+        // A socket watching nothing was in no list and cannot have failed this select, but if it is dead it is still
+        // a registration to end: the probe checks it as if it read, which costs nothing for a live one.
+        Exception? death = _probe.Check(registration.Socket, registration.InterestBits, SelectImplementation);
+        if (death is null)
+        {
+            return 0;
+        }
+
+        EvictDead(registration, death);
+        return 1;
     }
 
     private void EvictDead(Registration registration, Exception death)
@@ -454,11 +598,14 @@ public sealed partial class Reactor
 
     /// <summary>
     /// The select timeout in microseconds: zero when work is already waiting, otherwise the time to the next timer
-    /// capped at <paramref name="maxWait"/>, rounded up to whole milliseconds (the runtime truncates to
-    /// milliseconds, and a truncated sub-millisecond wait would make the loop spin). -1 waits indefinitely.
+    /// (or idle check, or cold slice) capped at <paramref name="maxWait"/>, rounded up to whole milliseconds (the
+    /// runtime truncates to milliseconds, and a truncated sub-millisecond wait would make the loop spin). -1 waits
+    /// indefinitely. <paramref name="everything"/>: whether this wait selects the cold tier too (see
+    /// <see cref="SocketTiers.ShouldSelectEverything"/>); if not, the wait ends when the next cold slice is due.
     /// </summary>
-    private int ComputeTimeoutMicros(TimeSpan maxWait)
+    private int ComputeTimeoutMicros(TimeSpan maxWait, out bool everything)
     {
+        everything = false;
         if (!_queue.IsEmpty || _pendingCloses.Count > 0 || Volatile.Read(ref _stopRequested) != 0
             || _runToken.IsCancellationRequested || Volatile.Read(ref _disposed))
         {
@@ -478,6 +625,33 @@ public sealed partial class Reactor
             }
         }
 
+        int micros = ToWholeMilliseconds(waitTicks);
+        if (_tiers.Cold.Count == 0)
+        {
+            return micros;
+        }
+
+        long nowTier = _tiers.Now();
+        everything = _tiers.ShouldSelectEverything(nowTier, micros);
+        if (!everything)
+        {
+            // Wake for the next slice (whole milliseconds, rounded up: it may come a little late, never spin).
+            long untilSlice = _tiers.UntilNextSlice(nowTier);
+            if (untilSlice <= 0)
+            {
+                return 0;
+            }
+
+            int sliceMicros = ToWholeMilliseconds(untilSlice);
+            micros = micros < 0 ? sliceMicros : Math.Min(micros, sliceMicros);
+        }
+
+        return micros;
+    }
+
+    /// <summary>A wait in TimeSpan ticks (-1: unbounded) as select's microseconds, rounded up to whole milliseconds.</summary>
+    private static int ToWholeMilliseconds(long waitTicks)
+    {
         if (waitTicks < 0)
         {
             return -1;

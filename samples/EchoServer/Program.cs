@@ -7,6 +7,7 @@ using EchoServer;
 using Microsoft.Extensions.Logging;
 using SelectReactor;
 using SelectReactor.Net;
+using SelectReactor.Samples;
 
 // Console.Out and Console.Error first, while descriptors are free, not at their first line. (They write at the
 // descriptor's shared offset, so with `> log 2>&1` the logger's lines and ours follow each other whole.)
@@ -59,7 +60,7 @@ if (options.HighWatermark is { } high)
 }
 
 // TLS: the handler is the same; it sees plaintext. See the README's TLS quick start for a development certificate.
-if (options.TlsCertificate is not null && !TlsCertificate.Configure(serverOptions, options.TlsCertificate, options.TlsKey, out string? tlsError))
+if (options.TlsCertificate is not null && !TlsCertificate.TryConfigure(serverOptions, options.TlsCertificate, options.TlsKey, out string? tlsError))
 {
     Console.Error.WriteLine($"error: {tlsError}");
     return 2;

@@ -18,7 +18,7 @@ public sealed class HostingConfigurationTests
     [Fact]
     public async Task Configuration_SetsTheHostAndTheServer_AndTheServerIsFoundByName()
     {
-        IConfiguration configuration = Configuration(new()
+        IConfiguration configuration = TestHost.Configuration(new()
         {
             ["SelectReactor:Name"] = "configured",
             ["SelectReactor:MaxSelectTimeout"] = "00:00:00.5",
@@ -34,14 +34,14 @@ public sealed class HostingConfigurationTests
 
         TcpServer server = host.Services.GetRequiredService<TcpServerRegistry>().GetServer("echo");
         host.Services.GetRequiredService<Reactor>().Name.Should().Be("configured");
-        using Socket first = TestHost.Connect(server.LocalEndPoint!);
+        using Socket first = Loopback.Connect(server.LocalEndPoint!, resetOnDispose: true);
         SocketIo.ReceiveToEnd(first).Should().BeEmpty("the configured idle timeout closes a silent connection");
         first.Shutdown(SocketShutdown.Send);
         Wait.Until(() => server.ConnectionCount == 0, "the idle connection has closed");
-        using Socket second = TestHost.Connect(server.LocalEndPoint!);
+        using Socket second = Loopback.Connect(server.LocalEndPoint!, resetOnDispose: true);
         second.Send("a"u8);
         SocketIo.ReceiveExactly(second, 1);
-        using Socket third = TestHost.Connect(server.LocalEndPoint!);
+        using Socket third = Loopback.Connect(server.LocalEndPoint!, resetOnDispose: true);
         Wait.Until(() => server.RejectedCount == 1, "the configured MaxConnections of 1 refuses the third");
         await host.StopAsync().WaitAsync(Wait.Generous);
     }
@@ -56,7 +56,7 @@ public sealed class HostingConfigurationTests
     {
         var settings = new Dictionary<string, string?> { ["SelectReactor:Servers:echo:EndPoint"] = "127.0.0.1:0" };
         settings["SelectReactor:Servers:echo:" + key] = value;
-        IConfiguration configuration = Configuration(settings);
+        IConfiguration configuration = TestHost.Configuration(settings);
         using IHost host = TestHost.Build(services => services.AddTcpServer<TestEchoHandler>("echo", configuration.GetSection("SelectReactor:Servers:echo")));
 
         Func<Task> start = () => host.StartAsync().WaitAsync(Wait.Generous);
@@ -67,7 +67,7 @@ public sealed class HostingConfigurationTests
     [Fact]
     public async Task Configuration_HostReactorCount_RunsAGroup()
     {
-        IConfiguration configuration = Configuration(new() { ["ReactorCount"] = "2" });
+        IConfiguration configuration = TestHost.Configuration(new() { ["ReactorCount"] = "2" });
         using IHost host = TestHost.Build(services => services.AddSelectReactor(configuration));
 
         await host.StartAsync().WaitAsync(Wait.Generous);
@@ -119,7 +119,7 @@ public sealed class HostingConfigurationTests
         await host.StartAsync().WaitAsync(Wait.Generous);
         EndPoint endPoint = host.Services.GetRequiredService<TcpServerRegistry>().GetServer<MarkedConstructorHandler>().LocalEndPoint!;
 
-        using Socket client = TestHost.Connect(endPoint);
+        using Socket client = Loopback.Connect(endPoint, resetOnDispose: true);
 
         System.Text.Encoding.ASCII.GetString(SocketIo.ReceiveToEnd(client)).Should().Be("marked");
         await host.StopAsync().WaitAsync(Wait.Generous);
@@ -134,9 +134,6 @@ public sealed class HostingConfigurationTests
 
         await start.Should().ThrowAsync<InvalidOperationException>().WithMessage("The connection handler MarkedConstructorHandler cannot be made: its constructor needs a Marker ('marker'), which is not registered*");
     }
-
-    private static IConfiguration Configuration(Dictionary<string, string?> settings) =>
-        new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
 }
 
 internal sealed class Marker;

@@ -183,32 +183,10 @@ public sealed class ClosingWhileDisposedTests
         // Dispose waits for the loop to finish its tick, so it cannot run here; return once it has been asked for,
         // which other threads see as the reactor refusing their posts. The rest of this callback is the last tick.
         _ = Task.Run(reactor.Dispose);
-        Wait.For(Task.Run(() => Wait.Until(() => Refuses(reactor), "Dispose was called")));
+        Wait.For(Task.Run(() => Wait.Until(reactor.RefusesWork, "Dispose was called")));
     }
 
-    private static bool Refuses(Reactor reactor)
-    {
-        try
-        {
-            reactor.Post(static () => { });
-            return false;
-        }
-        catch (ObjectDisposedException)
-        {
-            return true;
-        }
-    }
-
-    private static Socket Connect(TcpServer server)
-    {
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        {
-            ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds,
-            NoDelay = true,
-        };
-        client.Connect(server.LocalEndPoint!);
-        return client;
-    }
+    private static Socket Connect(TcpServer server) => Loopback.Connect(server.LocalEndPoint!);
 
     private static string ReceiveToEnd(Socket client) => System.Text.Encoding.ASCII.GetString(SocketIo.ReceiveToEnd(client));
 

@@ -46,6 +46,40 @@ public sealed class HostingConfigurationTests
         await host.StopAsync().WaitAsync(Wait.Generous);
     }
 
+    [Fact]
+    public async Task Configuration_ConnectionSection_SetsEveryConnectionOption()
+    {
+        IConfiguration configuration = TestHost.Configuration(new()
+        {
+            ["EndPoint"] = "127.0.0.1:0",
+            ["Connection:ReceiveBufferSize"] = "8192",
+            ["Connection:MaxReadsPerReadiness"] = "2",
+            ["Connection:SendHighWatermark"] = "32768",
+            ["Connection:SendLowWatermark"] = "8192",
+            ["Connection:MaxPendingSendBytes"] = "1048576",
+            ["Connection:IdleTimeout"] = "00:01:00",
+            ["Connection:CloseTimeout"] = "00:00:02",
+            ["Connection:CloseFlushTimeout"] = "00:00:20",
+        });
+        TcpServerOptions? seen = null;
+        using IHost host = TestHost.Build(services => services.AddTcpServer<TestEchoHandler>("echo", configuration, options => seen = options));
+
+        await host.StartAsync().WaitAsync(Wait.Generous);
+
+        seen!.Connection.Should().BeEquivalentTo(new
+        {
+            ReceiveBufferSize = 8192,
+            MaxReadsPerReadiness = 2,
+            SendHighWatermark = 32768L,
+            SendLowWatermark = 8192L,
+            MaxPendingSendBytes = 1048576L,
+            IdleTimeout = TimeSpan.FromMinutes(1),
+            CloseTimeout = TimeSpan.FromSeconds(2),
+            CloseFlushTimeout = TimeSpan.FromSeconds(20),
+        });
+        await host.StopAsync().WaitAsync(Wait.Generous);
+    }
+
     [Theory]
     [InlineData("MaxConnection", "10", "Configuration SelectReactor:Servers:echo:MaxConnection is not a setting; the settings here are: EndPoint, Backlog, MaxConnections*")]
     [InlineData("MaxConnections", "lots", "Configuration SelectReactor:Servers:echo:MaxConnections = 'lots': not a whole number.")]

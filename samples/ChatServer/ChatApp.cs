@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SelectReactor.Hosting;
+using SelectReactor.Samples;
 
 namespace ChatServer;
 
@@ -31,9 +32,9 @@ internal static class ChatApp
             server.Connection.MaxPendingSendBytes = options.MaxPendingBytes;
             server.Connection.SendHighWatermark = options.MaxPendingBytes / 2;
             server.Connection.SendLowWatermark = options.MaxPendingBytes / 8;
-            if (options.UsesTls)
+            if (options.TlsCertificate is { } certificate)
             {
-                TlsCertificate.Apply(server, options); // TLS (--tls-cert): the handler is the same, it sees plaintext lines
+                TlsCertificate.Configure(server, certificate); // TLS (--tls-cert): the handler is the same, it sees plaintext lines
             }
         });
         return builder.Build();

@@ -36,17 +36,11 @@ internal sealed class ChatOptions
 
     public string? TlsKeyFile { get; set; }
 
-    /// <summary>The certificate loaded from <see cref="TlsCertificateFile"/> (by the program), or null for plain TCP.</summary>
-    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate
-    {
-        get => (System.Security.Cryptography.X509Certificates.X509Certificate2?)_tlsCertificate;
-        set => _tlsCertificate = value;
-    }
-
-    /// <summary>A certificate is set: serve TLS. Read without touching the certificate's type, so a plain server never loads the cryptography assemblies.</summary>
-    public bool UsesTls => _tlsCertificate is not null;
-
-    private object? _tlsCertificate;
+    /// <summary>
+    /// The certificate loaded from <see cref="TlsCertificateFile"/> (by the program), or null for plain TCP. An
+    /// X509Certificate2, typed <see cref="object"/> so that a plain server never loads the cryptography assemblies.
+    /// </summary>
+    public object? TlsCertificate { get; set; }
 
     public bool Help { get; private set; }
 

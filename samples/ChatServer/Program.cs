@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SelectReactor.Hosting;
+using SelectReactor.Samples;
 
 // A line-based chat room on the generic host. Try it: run it, then `nc 127.0.0.1 7010` in two or three terminals.
 ChatOptions? options = ChatOptions.Parse(args, out string? error);
@@ -22,10 +23,15 @@ if (options.Help)
     return 0;
 }
 
-if (options.TlsCertificateFile is not null && !TlsCertificate.TryLoad(options, out string? tlsError))
+if (options.TlsCertificateFile is not null)
 {
-    Console.Error.WriteLine($"error: {tlsError}");
-    return 2;
+    if (!TlsCertificate.TryLoad(options.TlsCertificateFile, options.TlsKeyFile, out object? certificate, out string? tlsError))
+    {
+        Console.Error.WriteLine($"error: {tlsError}");
+        return 2;
+    }
+
+    options.TlsCertificate = certificate;
 }
 
 // Console.Out and Console.Error are set up now, while descriptors are free, not at their first line (see ChatRoom).

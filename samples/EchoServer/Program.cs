@@ -7,28 +7,31 @@ using EchoServer;
 using Microsoft.Extensions.Logging;
 using SelectReactor;
 using SelectReactor.Net;
+using SelectReactor.Samples;
 
-// The console writers first, while descriptors are free (see RawOutput).
-RawOutput.Initialize();
+// Console.Out and Console.Error first, while descriptors are free, not at their first line. (They write at the
+// descriptor's shared offset, so with `> log 2>&1` the logger's lines and ours follow each other whole.)
+_ = Console.Out;
+_ = Console.Error;
 EchoOptions? options = EchoOptions.Parse(args, out string? error);
 if (options is null)
 {
-    RawOutput.Error.WriteLine($"error: {error}");
-    RawOutput.Error.WriteLine(EchoOptions.Usage);
+    Console.Error.WriteLine($"error: {error}");
+    Console.Error.WriteLine(EchoOptions.Usage);
     return 2;
 }
 
 if (options.Help)
 {
-    RawOutput.Out.WriteLine(EchoOptions.Usage);
+    Console.WriteLine(EchoOptions.Usage);
     return 0;
 }
 
 EndPoint? endPoint = ResolveEndPoint(options, out string? resolveError);
 if (endPoint is null)
 {
-    RawOutput.Error.WriteLine($"error: {resolveError}");
-    RawOutput.Error.WriteLine(EchoOptions.Usage);
+    Console.Error.WriteLine($"error: {resolveError}");
+    Console.Error.WriteLine(EchoOptions.Usage);
     return 2;
 }
 
@@ -57,9 +60,9 @@ if (options.HighWatermark is { } high)
 }
 
 // TLS: the handler is the same; it sees plaintext. See the README's TLS quick start for a development certificate.
-if (options.TlsCertificate is not null && !TlsCertificate.Configure(serverOptions, options.TlsCertificate, options.TlsKey, out string? tlsError))
+if (options.TlsCertificate is not null && !TlsCertificate.TryConfigure(serverOptions, options.TlsCertificate, options.TlsKey, out string? tlsError))
 {
-    RawOutput.Error.WriteLine($"error: {tlsError}");
+    Console.Error.WriteLine($"error: {tlsError}");
     return 2;
 }
 
@@ -70,7 +73,7 @@ try
 }
 catch (SocketException e)
 {
-    RawOutput.Error.WriteLine($"error: {e.Message}"); // the message names the end point
+    Console.Error.WriteLine($"error: {e.Message}"); // the message names the end point
     return 1;
 }
 
@@ -84,21 +87,21 @@ try
 }
 catch (SocketException e)
 {
-    RawOutput.Error.WriteLine($"error: cannot listen for UDP on {udp!.EndPoint}: {e.Message}");
+    Console.Error.WriteLine($"error: cannot listen for UDP on {udp!.EndPoint}: {e.Message}");
     return 1;
 }
 
 if (minimalLogging)
 {
-    RawOutput.Error.WriteLine("info: few descriptors allowed; logging through the minimal stderr provider");
+    Console.Error.WriteLine("info: few descriptors allowed; logging through the minimal stderr provider");
 }
 
-RawOutput.Out.WriteLine(server.LocalEndPoint is UnixDomainSocketEndPoint unix ? $"listening on unix:{unix}" : $"listening on {server.LocalEndPoint}");
+Console.WriteLine(server.LocalEndPoint is UnixDomainSocketEndPoint unix ? $"listening on unix:{unix}" : $"listening on {server.LocalEndPoint}");
 
 // Until Ctrl+C or SIGTERM; then stop accepting and close every connection gracefully.
 if (!shutdown.Wait(group, () => { server.Stop(); udp?.Dispose(); }))
 {
-    RawOutput.Error.WriteLine($"warn: the stop took over {shutdown.Timeout.TotalSeconds:0} s; connections reset: {server.ConnectionCount}");
+    Console.Error.WriteLine($"warn: the stop took over {shutdown.Timeout.TotalSeconds:0} s; connections reset: {server.ConnectionCount}");
 }
 
 return 0;

@@ -10,7 +10,7 @@ namespace EchoServer;
 /// </summary>
 internal sealed class StderrLoggerProvider(LogLevel minimum) : ILoggerProvider
 {
-    private readonly TextWriter _error = RawOutput.Error;
+    private readonly TextWriter _error = Console.Error;
 
     public ILogger CreateLogger(string categoryName) => new StderrLogger(this, categoryName);
 

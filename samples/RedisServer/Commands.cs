@@ -101,8 +101,7 @@ internal static class Commands
     private static void Quit(RespConnection client, Arguments args)
     {
         Resp.Raw(client.Output, Resp.Ok);
-        client.Flush();
-        client.Connection!.Close();
+        client.Connection!.Close(); // after the reply: Close sends what is queued first
     }
 
     private static void Select(RespConnection client, Arguments args)
@@ -769,9 +768,9 @@ internal static class Commands
     {
         await Task.Delay(delay, client.Server.Time);
 
-        // Back on the reactor thread: reply, in order, then the connection parses what arrived meanwhile.
+        // Back on the reactor thread, in a posted callback: the reply is queued first, then the connection parses what
+        // arrived meanwhile, and the answers leave together, in order, as that callback returns.
         Resp.Raw(client.Output, Resp.Ok);
-        client.Flush();
     }
 
     private static Command[][] BuildIndex()

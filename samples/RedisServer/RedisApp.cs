@@ -44,6 +44,9 @@ internal sealed class RedisApp : IDisposable
 
     public Reactor Reactor => _group.Reactors[0];
 
+    /// <summary>The one reactor, as a group: what the program waits on when it stops.</summary>
+    public ReactorGroup Group => _group;
+
     public void Dispose()
     {
         _expiryTimer.Dispose();

@@ -7,9 +7,11 @@ namespace RedisServer;
 
 /// <summary>
 /// One client: parses RESP2 requests (multibulk, and inline commands typed into telnet or nc), runs each command,
-/// and sends every reply produced by one read in one <see cref="TcpConnection.Send"/>. The limits and the protocol
-/// error texts are Redis's (src/networking.c): a malformed request gets "-ERR Protocol error: ..." and only this
-/// connection closes. Declared lengths are checked before anything is allocated for them.
+/// and writes its reply in place into <see cref="TcpConnection.Output"/>. Everything written during one callback
+/// leaves in one send as the callback returns, so a pipeline of sixteen requests is answered with one system call.
+/// The limits and the protocol error texts are Redis's (src/networking.c): a malformed request gets
+/// "-ERR Protocol error: ..." and only this connection closes. Declared lengths are checked before anything is
+/// allocated for them.
 /// </summary>
 internal sealed class RespConnection : ParsingConnectionHandler
 {
@@ -46,7 +48,8 @@ internal sealed class RespConnection : ParsingConnectionHandler
 
     public ServerState Server => _server;
 
-    public IBufferWriter<byte> Output => _server.Output;
+    /// <summary>Where replies are written, in place: the connection's own output.</summary>
+    public IBufferWriter<byte> Output => Connection!.Output;
 
     public override void OnConnected(TcpConnection connection)
     {
@@ -54,71 +57,49 @@ internal sealed class RespConnection : ParsingConnectionHandler
         _server.ConnectedClients++;
     }
 
-    /// <summary>Sends what the replies so far produced, in one send. Called at the end of every parse.</summary>
-    public void Flush()
-    {
-        if (_server.Output.WrittenCount > 0)
-        {
-            Connection!.Send(_server.Output.WrittenSpan);
-            _server.Output.ResetWrittenCount();
-        }
-    }
-
-    /// <summary>Runs <paramref name="work"/> before the next request (DEBUG SLEEP): replies so far go out first.</summary>
-    public void Await(ValueTask work)
-    {
-        Flush();
-        SuspendUntil(work);
-    }
+    /// <summary>Runs <paramref name="work"/> before the next request (DEBUG SLEEP); replies so far leave as this callback returns.</summary>
+    public void Await(ValueTask work) => SuspendUntil(work);
 
     protected override int Parse(TcpConnection connection, ReadOnlySpan<byte> buffered)
     {
         int consumed = 0;
-        try
+        while (consumed < buffered.Length && connection.IsOpen && !IsSuspended)
         {
-            while (consumed < buffered.Length && connection.IsOpen && !IsSuspended)
+            ReadOnlySpan<byte> request = buffered[consumed..];
+            string? error;
+            int length;
+            int count;
+            ReadOnlySpan<byte> source;
+            if (request[0] == (byte)'*')
             {
-                ReadOnlySpan<byte> request = buffered[consumed..];
-                string? error;
-                int length;
-                int count;
-                ReadOnlySpan<byte> source;
-                if (request[0] == (byte)'*')
-                {
-                    length = ParseMultibulk(request, out count, out error);
-                    source = request;
-                }
-                else
-                {
-                    length = ParseInline(request, out count, out error);
-                    source = _server.InlineScratch;
-                }
-
-                if (error is not null)
-                {
-                    Resp.Error(Output, "ERR Protocol error: " + error);
-                    Flush();
-                    CloseForProtocolError(connection, error);
-                    return consumed;
-                }
-
-                if (length == 0)
-                {
-                    break; // the rest of the request has not arrived yet
-                }
-
-                consumed += length;
-                _declared = _parsed = _resumeAt = 0;
-                if (count > 0)
-                {
-                    _server.CommandsProcessed++;
-                    Commands.Execute(this, new Arguments(source, _ranges, count));
-                }
+                length = ParseMultibulk(request, out count, out error);
+                source = request;
             }
-        }
-        finally
-        {
-            Flush();
+            else
+            {
+                length = ParseInline(request, out count, out error);
+                source = _server.InlineScratch;
+            }
+
+            if (error is not null)
+            {
+                Resp.Error(Output, "ERR Protocol error: " + error); // sent before the connection closes
+                CloseForProtocolError(connection, error);
+                return consumed;
+            }
+
+            if (length == 0)
+            {
+                break; // the rest of the request has not arrived yet
+            }
+
+            consumed += length;
+            _declared = _parsed = _resumeAt = 0;
+            if (count > 0)
+            {
+                _server.CommandsProcessed++;
+                Commands.Execute(this, new Arguments(source, _ranges, count));
+            }
         }
 
         return consumed;

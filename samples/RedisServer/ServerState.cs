@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Diagnostics;
 using SelectReactor;
 
@@ -7,7 +6,7 @@ namespace RedisServer;
 
 /// <summary>
 /// What every connection of the server shares. The server runs on one reactor thread, like Redis, so nothing here
-/// needs a lock, and one reply buffer serves every connection: each parse fills it and sends it before returning.
+/// needs a lock.
 /// </summary>
 internal sealed class ServerState(Reactor reactor, TimeProvider time)
 {
@@ -21,9 +20,6 @@ internal sealed class ServerState(Reactor reactor, TimeProvider time)
     public int Port { get; set; }
 
     public long StartedAt { get; } = Stopwatch.GetTimestamp();
-
-    /// <summary>Replies are built here, in place, then sent with one send per read.</summary>
-    public ArrayBufferWriter<byte> Output { get; } = new(64 * 1024);
 
     /// <summary>Inline requests are split into here: escapes change bytes, so they cannot be slices of the input.</summary>
     public byte[] InlineScratch { get; } = new byte[RespConnection.MaxInlineSize + 1];

@@ -162,8 +162,9 @@ public static class SelectReactorServiceCollectionExtensions
     /// of <c>Backlog</c>, <c>MaxConnections</c>, <c>AcceptBatch</c>, <c>NoDelay</c>, <c>InitialAcceptBackoff</c>,
     /// <c>MaxAcceptBackoff</c>, and a <c>Connection</c> subsection with <c>ReceiveBufferSize</c>,
     /// <c>MaxReadsPerReadiness</c>, <c>SendHighWatermark</c>, <c>SendLowWatermark</c>, <c>MaxPendingSendBytes</c>,
-    /// <c>IdleTimeout</c> and <c>CloseTimeout</c> (time spans as "00:00:30" or "Infinite"), and a <c>Tls</c> subsection
-    /// that serves TLS: <c>Certificate</c> { <c>Path</c> (PEM or PKCS#12), <c>KeyPath</c>, <c>Password</c> },
+    /// <c>IdleTimeout</c>, <c>CloseTimeout</c> and <c>CloseFlushTimeout</c> (time spans as "00:00:30" or "Infinite"),
+    /// and a <c>Tls</c> subsection that serves TLS: <c>Certificate</c> { <c>Path</c> (PEM or PKCS#12), <c>KeyPath</c>,
+    /// <c>Password</c> },
     /// <c>HandshakeTimeout</c>, <c>Protocols</c> ("Tls12, Tls13"), <c>ApplicationProtocols</c> ("h2, http/1.1") and
     /// <c>ClientCertificateRequired</c> (anything else, such as SNI callbacks, through <c>configure</c>'s
     /// <see cref="TcpServerOptions.Tls"/>; the certificate is loaded when the host starts). Keys missing keep the

@@ -10,11 +10,15 @@ public sealed partial class Reactor
     // actions keep the order in which each thread made them.
     private readonly ConcurrentQueue<WorkItem> _queue = new();
 
+    // Set by the shutdown once it has dropped the last queued item; from then on nothing runs on this reactor.
+    private bool _queueClosed;
+
     /// <summary>Runs <paramref name="action"/> on the reactor thread at the start of the next tick. Safe from any thread.</summary>
     /// <param name="action">The work. An exception it throws is logged and the loop goes on.</param>
     /// <remarks>Actions run exactly once, in the order each thread posted them. Actions still queued when the reactor is disposed are dropped.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="action"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The reactor is disposed, and the call is not from one of its own
+    /// callbacks (those of its last tick and the OnClosed calls of its shutdown have their actions dropped instead).</exception>
     public void Post(Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
@@ -29,23 +33,29 @@ public sealed partial class Reactor
     /// <param name="action">The work. An exception it throws is logged and the loop goes on.</param>
     /// <param name="state">Passed to <paramref name="action"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="action"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The reactor is disposed, and the call is not from one of its own callbacks (see <see cref="Post(Action)"/>).</exception>
     public void Post<TState>(Action<TState> action, TState state)
     {
         ArgumentNullException.ThrowIfNull(action);
         Enqueue(new WorkItem(ActionOperation<TState>.Instance, action, state));
     }
 
-    /// <summary>Queues library work that is run, or told it was dropped if the reactor is disposed first.</summary>
-    /// <exception cref="ObjectDisposedException">The reactor is disposed (nothing was queued).</exception>
-    internal void Post(IReactorWork work) => Enqueue(new WorkItem(LibraryWorkOperation.Instance, work));
+    /// <summary>
+    /// Queues library work that is run, or told it was dropped if the reactor is disposed first. Taken from any thread
+    /// until the reactor's shutdown has finished: refused, the work knows that nothing of the reactor runs any more.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The reactor has shut down (nothing was queued).</exception>
+    internal void Post(IReactorWork work) => Enqueue(new WorkItem(LibraryWorkOperation.Instance, work), library: true);
 
-    private void Enqueue(WorkItem item)
+    private void Enqueue(WorkItem item, bool library = false)
     {
         lock (_lifecycleLock)
         {
-            // Under the lock so that Dispose, which closes the queue under the same lock, never misses an item.
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            // Under the lock so that Dispose and the shutdown, which close the queue under the same lock, never miss
+            // an item. Once Dispose is called other threads are refused; the reactor's own callbacks, which still run
+            // in its last tick and its shutdown, are not: what they ask for is dropped with the rest, so a Close in
+            // an OnClosed never fails for arming its timer.
+            ObjectDisposedException.ThrowIf(_queueClosed || (_disposed && !library && _loopThreadId != Environment.CurrentManagedThreadId), this);
             _queue.Enqueue(item);
         }
 
@@ -102,6 +112,23 @@ public sealed partial class Reactor
 
         return dropped;
     }
+
+    /// <summary>The shutdown's last step: closes the queue if it is empty, or returns false when there is more to drop first.</summary>
+    private bool TryCloseQueue()
+    {
+        lock (_lifecycleLock)
+        {
+            _queueClosed = _queue.IsEmpty;
+            return _queueClosed;
+        }
+    }
+
+    /// <summary>
+    /// Whether Register refuses: from other threads once Dispose is called, from the reactor's own callbacks once its
+    /// shutdown has begun (a registration made in the last tick is closed with the rest; one made in an OnClosed of
+    /// the shutdown could be reopened by its own OnClosed for ever).
+    /// </summary>
+    private bool RefusesRegistration(bool onThread) => Volatile.Read(ref _shutDown) || (Volatile.Read(ref _disposed) && !onThread);
 
     /// <summary>A registration made off the reactor thread: it joins the table, or is closed if the reactor goes first.</summary>
     private sealed class RegisterOperation : WorkOperation

@@ -19,7 +19,8 @@ public sealed partial class Reactor
     /// <returns>A handle whose <see cref="IDisposable.Dispose"/> cancels the timer from any thread.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="callback"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dueTime"/> is negative.</exception>
-    /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The reactor is disposed, and the call is not from one of its own
+    /// callbacks (from those, including its last tick's and its shutdown's, the timer is taken and never fires).</exception>
     public IDisposable Schedule(TimeSpan dueTime, Action callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
@@ -37,7 +38,7 @@ public sealed partial class Reactor
     /// <returns>A handle whose <see cref="IDisposable.Dispose"/> cancels the timer from any thread.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="callback"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is zero or negative.</exception>
-    /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The reactor is disposed, and the call is not from one of its own callbacks (see <see cref="Schedule"/>).</exception>
     public IDisposable SchedulePeriodic(TimeSpan period, Action callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
@@ -52,7 +53,7 @@ public sealed partial class Reactor
     {
         if (IsOnReactorThread)
         {
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+            // Even in the last tick or the shutdown: the heap is dropped with the reactor, this timer with it.
             AddTimer(timer);
         }
         else

@@ -137,13 +137,15 @@ public sealed partial class Reactor : IDisposable
     /// <exception cref="ArgumentException"><paramref name="socket"/> is disposed.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="interest"/> has unknown bits.</exception>
     /// <exception cref="InvalidOperationException"><paramref name="socket"/> has an active registration, with this or any other reactor.</exception>
-    /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The reactor is disposed. (From its own callbacks: its shutdown has begun; a
+    /// registration made in its last tick is taken and closed with <see cref="CloseReason.ReactorDisposed"/>.)</exception>
     public Registration Register(Socket socket, IEventHandler handler, Interest interest)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(handler);
         Registration.ValidateInterest(interest, nameof(interest));
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        bool onThread = IsOnReactorThread;
+        ObjectDisposedException.ThrowIf(RefusesRegistration(onThread), this);
 
         try
         {
@@ -155,10 +157,9 @@ public sealed partial class Reactor : IDisposable
         }
 
         var registration = new Registration(this, socket, handler, interest);
-        bool onThread = IsOnReactorThread;
         lock (_lifecycleLock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(RefusesRegistration(onThread), this);
             if (registration.ClaimSocket() is { } owner)
             {
                 throw new InvalidOperationException(
@@ -221,7 +222,8 @@ public sealed partial class Reactor : IDisposable
     /// Stops the loop and closes every registration with <see cref="CloseReason.ReactorDisposed"/>. Safe from any
     /// thread and idempotent. From another thread while <see cref="Run"/> is going, it waits for the loop to finish
     /// its current tick and clean up; from inside a callback, cleanup happens as the loop returns. Posted actions
-    /// that have not run are dropped.
+    /// that have not run are dropped, and so are timers and actions that callbacks still running as it ends (the
+    /// rest of that tick, the OnClosed calls) schedule or post: those calls do not throw.
     /// </summary>
     public void Dispose()
     {
@@ -421,6 +423,15 @@ public sealed partial class Reactor : IDisposable
             }
 
             DeliverCloses();
+
+            // OnClosed handlers may have queued more (a Close arming its timer, a connection's last notification):
+            // drop that too, until the queue can close empty.
+            while (!TryCloseQueue())
+            {
+                dropped += DropQueue();
+                DeliverCloses();
+            }
+
             _timers.Clear();
         }
         finally

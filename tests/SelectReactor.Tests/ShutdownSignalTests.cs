@@ -176,14 +176,5 @@ public sealed class ShutdownSignalTests
         return result.Task;
     }
 
-    private static Socket Connect(TcpServer server)
-    {
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        {
-            ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds,
-            SendTimeout = (int)Wait.Generous.TotalMilliseconds,
-        };
-        client.Connect(server.LocalEndPoint!);
-        return client;
-    }
+    private static Socket Connect(TcpServer server) => Loopback.Connect(server.LocalEndPoint!);
 }

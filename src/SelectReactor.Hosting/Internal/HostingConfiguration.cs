@@ -30,7 +30,7 @@ internal static class HostingConfiguration
     private static readonly string[] CertificateKeys = ["Path", "KeyPath", "Password"];
 
     private static readonly string[] ConnectionKeys =
-        ["ReceiveBufferSize", "MaxReadsPerReadiness", "SendHighWatermark", "SendLowWatermark", "MaxPendingSendBytes", "IdleTimeout", "CloseTimeout"];
+        ["ReceiveBufferSize", "MaxReadsPerReadiness", "SendHighWatermark", "SendLowWatermark", "MaxPendingSendBytes", "IdleTimeout", "CloseTimeout", "CloseFlushTimeout"];
 
     /// <summary>Sets the host options found in <paramref name="section"/>.</summary>
     /// <exception cref="InvalidOperationException">A value cannot be read, or a key is unknown.</exception>
@@ -63,6 +63,7 @@ internal static class HostingConfiguration
         Read(connection, "MaxPendingSendBytes", value => c.MaxPendingSendBytes = ParseLong(value));
         Read(connection, "IdleTimeout", value => c.IdleTimeout = ParseTimeSpan(value));
         Read(connection, "CloseTimeout", value => c.CloseTimeout = ParseTimeSpan(value));
+        Read(connection, "CloseFlushTimeout", value => c.CloseFlushTimeout = ParseTimeSpan(value));
         IConfigurationSection tls = section.GetSection("Tls");
         if (tls.Exists())
         {

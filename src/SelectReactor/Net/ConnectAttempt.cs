@@ -7,14 +7,21 @@ using Microsoft.Extensions.Logging;
 
 namespace SelectReactor.Net;
 
-/// <summary>One outgoing connect: resolution, each address in turn, and the overall timeout. Reactor thread only.</summary>
-internal sealed class ConnectAttempt(TcpConnection connection, EndPoint remote, TcpConnectorOptions options, ILogger logger)
+/// <summary>
+/// One outgoing connect: resolution, each address in turn, and the overall timeout. Reactor thread only. Posted to
+/// start from another thread, it is run, or ends the connection with ReactorDisposed if the reactor drops it.
+/// </summary>
+internal sealed class ConnectAttempt(TcpConnection connection, EndPoint remote, TcpConnectorOptions options, ILogger logger) : IReactorWork
 {
     private IPAddress[]? _addresses;
     private int _next;
     private IDisposable? _timeout;
     private SocketException? _lastError;
     private bool _done;
+
+    void IReactorWork.Run() => Start();
+
+    void IReactorWork.Drop() => Abandon();
 
     public void Start()
     {
@@ -77,14 +84,27 @@ internal sealed class ConnectAttempt(TcpConnection connection, EndPoint remote, 
 
     private void Resolved(Task<IPAddress[]> task)
     {
-        // On a thread-pool thread: hop back to the reactor. If it is gone, the connection went with it.
+        // On a thread-pool thread: hop back to the reactor, which goes on from there or, disposed meanwhile, drops it.
         try
         {
-            connection.Reactor.Post(static s => s.Attempt.OnResolved(s.Task), (Attempt: this, Task: task));
+            connection.Reactor.Post(new Resolution(this, task));
         }
         catch (ObjectDisposedException)
         {
-            // Expected: the reactor was disposed while the name was resolving.
+            // Expected when the reactor shut down while the name was resolving: it runs nothing any more, so the
+            // connection ends here.
+            Abandon();
+        }
+    }
+
+    /// <summary>The reactor is gone before this attempt could finish: the connection ends with ReactorDisposed.</summary>
+    private void Abandon()
+    {
+        if (!_done)
+        {
+            _done = true;
+            _timeout?.Dispose();
+            connection.Terminate(ConnectionCloseReason.ReactorDisposed, null, reset: false);
         }
     }
 
@@ -167,6 +187,11 @@ internal sealed class ConnectAttempt(TcpConnection connection, EndPoint remote, 
             socket.Dispose();
             return false;
         }
+        catch
+        {
+            socket.Dispose(); // the reactor refused the registration (it is shutting down): the caller hears of it
+            throw;
+        }
     }
 
     private void OnTimeout()
@@ -183,5 +208,13 @@ internal sealed class ConnectAttempt(TcpConnection connection, EndPoint remote, 
         _timeout?.Dispose();
         ConnectionLog.ConnectFailed(logger, remote, reason, error);
         connection.Terminate(reason, error, reset: false);
+    }
+
+    /// <summary>A name lookup's result on its way back to the reactor thread.</summary>
+    private sealed class Resolution(ConnectAttempt attempt, Task<IPAddress[]> task) : IReactorWork
+    {
+        public void Run() => attempt.OnResolved(task);
+
+        public void Drop() => attempt.Abandon();
     }
 }

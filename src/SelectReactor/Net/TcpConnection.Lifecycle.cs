@@ -284,8 +284,18 @@ public sealed partial class TcpConnection
         Account();
         if (!reported)
         {
-            // Never registered (a connect that failed before it started): notify on the next tick, not re-entrantly.
-            _reactor.Post(static c => c.NotifyClosed(), this);
+            // Never registered (a connect that failed or was abandoned before it started): notify on the next tick,
+            // not re-entrantly, or as the reactor drops the notification.
+            try
+            {
+                _reactor.Post(new LateNotification(this));
+            }
+            catch (ObjectDisposedException)
+            {
+                // Expected after the reactor's shutdown (a name lookup ending later): nothing of it runs any more, so
+                // this thread cannot overlap its callbacks.
+                NotifyClosed();
+            }
         }
     }
 
@@ -405,5 +415,13 @@ public sealed partial class TcpConnection
 
         // There was activity: one timer per idle period, re-armed for the time that is left.
         _idleTimer = _reactor.Schedule(_options.IdleTimeout - idleFor, _onIdleCheck!);
+    }
+
+    /// <summary>The OnClosed of a connection that never had a registration to report its end: run, or dropped, it notifies.</summary>
+    private sealed class LateNotification(TcpConnection connection) : IReactorWork
+    {
+        public void Run() => connection.NotifyClosed();
+
+        public void Drop() => connection.NotifyClosed();
     }
 }

@@ -102,18 +102,11 @@ public sealed class TcpConnectionOptions
     /// this long. Default <see cref="Timeout.InfiniteTimeSpan"/>: never, which lets an untrusted peer hold a
     /// connection open for free.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Zero or negative (other than infinite).</exception>
     public TimeSpan IdleTimeout
     {
         get => _idleTimeout;
-        set
-        {
-            if (value != Timeout.InfiniteTimeSpan && value <= TimeSpan.Zero)
-            {
-                throw new ArgumentOutOfRangeException(nameof(value), value, "IdleTimeout must be positive or Timeout.InfiniteTimeSpan.");
-            }
-
-            _idleTimeout = value;
-        }
+        set => _idleTimeout = OptionChecks.PositiveOrInfinite(value, nameof(IdleTimeout), "Timeout.InfiniteTimeSpan (never)");
     }
 
     /// <summary>
@@ -145,15 +138,7 @@ public sealed class TcpConnectionOptions
     public TimeSpan CloseFlushTimeout
     {
         get => _closeFlushTimeout;
-        set
-        {
-            if (value != Timeout.InfiniteTimeSpan && value <= TimeSpan.Zero)
-            {
-                throw new ArgumentOutOfRangeException(nameof(value), value, "CloseFlushTimeout must be positive or Timeout.InfiniteTimeSpan.");
-            }
-
-            _closeFlushTimeout = value;
-        }
+        set => _closeFlushTimeout = OptionChecks.PositiveOrInfinite(value, nameof(CloseFlushTimeout), "60 s");
     }
 
     /// <summary>

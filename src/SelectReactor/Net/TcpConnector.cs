@@ -24,7 +24,9 @@ public static class TcpConnector
     /// <returns>The connection, still connecting.</returns>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The end point is of an unsupported type, or the options are inconsistent.</exception>
-    /// <exception cref="ObjectDisposedException">The reactor is disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The reactor is disposed: from another thread, it has finished shutting
+    /// down (until then the connection is taken and ends with <see cref="ConnectionCloseReason.ReactorDisposed"/>);
+    /// from its own callbacks, its shutdown has begun.</exception>
     public static TcpConnection Connect(Reactor reactor, EndPoint remoteEndPoint, ConnectionHandler handler, TcpConnectorOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(reactor);
@@ -49,7 +51,7 @@ public static class TcpConnector
         }
         else
         {
-            reactor.Post(static a => a.Start(), attempt);
+            reactor.Post(attempt); // run, or if the reactor is disposed first, the connection ends with ReactorDisposed
         }
 
         return connection;

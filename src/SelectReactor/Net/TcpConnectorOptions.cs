@@ -67,14 +67,6 @@ public sealed class TcpConnectorOptions
     public TimeSpan TlsHandshakeTimeout
     {
         get => _tlsHandshakeTimeout;
-        set
-        {
-            if (value != Timeout.InfiniteTimeSpan && value <= TimeSpan.Zero)
-            {
-                throw new ArgumentOutOfRangeException(nameof(value), value, "TlsHandshakeTimeout must be positive or Timeout.InfiniteTimeSpan.");
-            }
-
-            _tlsHandshakeTimeout = value;
-        }
+        set => _tlsHandshakeTimeout = OptionChecks.PositiveOrInfinite(value, nameof(TlsHandshakeTimeout), "10 s");
     }
 }

@@ -169,15 +169,7 @@ public sealed class TcpServerOptions
     public TimeSpan TlsHandshakeTimeout
     {
         get => _tlsHandshakeTimeout;
-        set
-        {
-            if (value != Timeout.InfiniteTimeSpan && value <= TimeSpan.Zero)
-            {
-                throw new ArgumentOutOfRangeException(nameof(value), value, "TlsHandshakeTimeout must be positive or Timeout.InfiniteTimeSpan.");
-            }
-
-            _tlsHandshakeTimeout = value;
-        }
+        set => _tlsHandshakeTimeout = OptionChecks.PositiveOrInfinite(value, nameof(TlsHandshakeTimeout), "10 s");
     }
 
     /// <summary>Checks what no single setter can: the back-off bounds against each other, and the connection options.</summary>

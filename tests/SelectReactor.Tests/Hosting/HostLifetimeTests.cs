@@ -40,7 +40,7 @@ public sealed class HostLifetimeTests
             .AddTcpServer<ProbeEchoHandler>(new IPEndPoint(IPAddress.Loopback, 0)));
         await host.StartAsync().WaitAsync(Wait.Generous);
         EndPoint endPoint = host.Services.GetRequiredService<TcpServerRegistry>().GetServer<ProbeEchoHandler>().LocalEndPoint!;
-        using Socket client = TestHost.Connect(endPoint);
+        using Socket client = Loopback.Connect(endPoint, resetOnDispose: true);
         client.Send("ping"u8);
         SocketIo.ReceiveExactly(client, 4).Should().Equal("ping"u8.ToArray());
 

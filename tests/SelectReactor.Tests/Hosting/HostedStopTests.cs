@@ -23,7 +23,7 @@ public sealed class HostedStopTests
         await host.StartAsync().WaitAsync(Wait.Generous);
         EndPoint endPoint = host.Services.GetRequiredService<TcpServerRegistry>().Servers.Single().LocalEndPoint!;
         Task waiting = host.WaitForShutdownAsync();
-        using Socket client = TestHost.Connect(endPoint);
+        using Socket client = Loopback.Connect(endPoint, resetOnDispose: true);
 
         client.Send("stop"u8);
 
@@ -47,7 +47,7 @@ public sealed class HostedStopTests
 
         Task stopping = await stop.Task.WaitAsync(Wait.Generous);
         await stopping.WaitAsync(Wait.Generous);
-        Wait.Until(() => IsDisposed(reactor), "the loop ends and disposes its reactor once the callback returns");
+        Wait.Until(() => reactor.RefusesWork(), "the loop ends and disposes its reactor once the callback returns");
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class HostedStopTests
             .AddTcpServer<TestEchoHandler>(new IPEndPoint(IPAddress.Loopback, 0)));
         await host.StartAsync().WaitAsync(Wait.Generous);
         EndPoint endPoint = host.Services.GetRequiredService<TcpServerRegistry>().Servers.Single().LocalEndPoint!;
-        using Socket client = TestHost.Connect(endPoint);
+        using Socket client = Loopback.Connect(endPoint, resetOnDispose: true);
         client.Send("x"u8);
         SocketIo.ReceiveExactly(client, 1);
         Reactor reactor = host.Services.GetRequiredService<Reactor>();
@@ -75,7 +75,7 @@ public sealed class HostedStopTests
 
         await returned.Task.WaitAsync(Wait.Generous);
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10));
-        Wait.Until(() => IsDisposed(reactor), "the loop ends once the callback returns");
+        Wait.Until(() => reactor.RefusesWork(), "the loop ends once the callback returns");
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class HostedStopTests
         await host.StartAsync().WaitAsync(Wait.Generous);
         ReactorGroup group = host.Services.GetRequiredService<ReactorGroup>();
         EndPoint endPoint = host.Services.GetRequiredService<TcpServerRegistry>().Servers.Single().LocalEndPoint!;
-        Socket[] clients = Enumerable.Range(0, 4).Select(_ => TestHost.Connect(endPoint)).ToArray();
+        Socket[] clients = Enumerable.Range(0, 4).Select(_ => Loopback.Connect(endPoint, resetOnDispose: true)).ToArray();
         try
         {
             foreach (Socket client in clients)
@@ -109,7 +109,7 @@ public sealed class HostedStopTests
             }
 
             await stopping.WaitAsync(Wait.Generous);
-            group.Reactors.Should().OnlyContain(r => IsDisposed(r));
+            group.Reactors.Should().OnlyContain(r => r.RefusesWork());
         }
         finally
         {
@@ -141,19 +141,6 @@ public sealed class HostedStopTests
         int[] order = logs.Entries.Select(e => e.EventId).Where(id => id is 301 or 206).ToArray();
         order.Should().Equal(301, 206);
         logs.Entries.Single(e => e.EventId == 301).Message.Should().Be("Reactor reactor stopping: the TCP servers stop accepting and close their connections gracefully; servers: 1, connections: 0");
-    }
-
-    private static bool IsDisposed(Reactor reactor)
-    {
-        try
-        {
-            reactor.Post(() => { });
-            return false;
-        }
-        catch (ObjectDisposedException)
-        {
-            return true;
-        }
     }
 }
 

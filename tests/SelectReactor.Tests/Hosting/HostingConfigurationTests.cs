@@ -18,7 +18,7 @@ public sealed class HostingConfigurationTests
     [Fact]
     public async Task Configuration_SetsTheHostAndTheServer_AndTheServerIsFoundByName()
     {
-        IConfiguration configuration = Configuration(new()
+        IConfiguration configuration = TestHost.Configuration(new()
         {
             ["SelectReactor:Name"] = "configured",
             ["SelectReactor:MaxSelectTimeout"] = "00:00:00.5",
@@ -34,15 +34,49 @@ public sealed class HostingConfigurationTests
 
         TcpServer server = host.Services.GetRequiredService<TcpServerRegistry>().GetServer("echo");
         host.Services.GetRequiredService<Reactor>().Name.Should().Be("configured");
-        using Socket first = TestHost.Connect(server.LocalEndPoint!);
+        using Socket first = Loopback.Connect(server.LocalEndPoint!, resetOnDispose: true);
         SocketIo.ReceiveToEnd(first).Should().BeEmpty("the configured idle timeout closes a silent connection");
         first.Shutdown(SocketShutdown.Send);
         Wait.Until(() => server.ConnectionCount == 0, "the idle connection has closed");
-        using Socket second = TestHost.Connect(server.LocalEndPoint!);
+        using Socket second = Loopback.Connect(server.LocalEndPoint!, resetOnDispose: true);
         second.Send("a"u8);
         SocketIo.ReceiveExactly(second, 1);
-        using Socket third = TestHost.Connect(server.LocalEndPoint!);
+        using Socket third = Loopback.Connect(server.LocalEndPoint!, resetOnDispose: true);
         Wait.Until(() => server.RejectedCount == 1, "the configured MaxConnections of 1 refuses the third");
+        await host.StopAsync().WaitAsync(Wait.Generous);
+    }
+
+    [Fact]
+    public async Task Configuration_ConnectionSection_SetsEveryConnectionOption()
+    {
+        IConfiguration configuration = TestHost.Configuration(new()
+        {
+            ["EndPoint"] = "127.0.0.1:0",
+            ["Connection:ReceiveBufferSize"] = "8192",
+            ["Connection:MaxReadsPerReadiness"] = "2",
+            ["Connection:SendHighWatermark"] = "32768",
+            ["Connection:SendLowWatermark"] = "8192",
+            ["Connection:MaxPendingSendBytes"] = "1048576",
+            ["Connection:IdleTimeout"] = "00:01:00",
+            ["Connection:CloseTimeout"] = "00:00:02",
+            ["Connection:CloseFlushTimeout"] = "00:00:20",
+        });
+        TcpServerOptions? seen = null;
+        using IHost host = TestHost.Build(services => services.AddTcpServer<TestEchoHandler>("echo", configuration, options => seen = options));
+
+        await host.StartAsync().WaitAsync(Wait.Generous);
+
+        seen!.Connection.Should().BeEquivalentTo(new
+        {
+            ReceiveBufferSize = 8192,
+            MaxReadsPerReadiness = 2,
+            SendHighWatermark = 32768L,
+            SendLowWatermark = 8192L,
+            MaxPendingSendBytes = 1048576L,
+            IdleTimeout = TimeSpan.FromMinutes(1),
+            CloseTimeout = TimeSpan.FromSeconds(2),
+            CloseFlushTimeout = TimeSpan.FromSeconds(20),
+        });
         await host.StopAsync().WaitAsync(Wait.Generous);
     }
 
@@ -56,7 +90,7 @@ public sealed class HostingConfigurationTests
     {
         var settings = new Dictionary<string, string?> { ["SelectReactor:Servers:echo:EndPoint"] = "127.0.0.1:0" };
         settings["SelectReactor:Servers:echo:" + key] = value;
-        IConfiguration configuration = Configuration(settings);
+        IConfiguration configuration = TestHost.Configuration(settings);
         using IHost host = TestHost.Build(services => services.AddTcpServer<TestEchoHandler>("echo", configuration.GetSection("SelectReactor:Servers:echo")));
 
         Func<Task> start = () => host.StartAsync().WaitAsync(Wait.Generous);
@@ -67,7 +101,7 @@ public sealed class HostingConfigurationTests
     [Fact]
     public async Task Configuration_HostReactorCount_RunsAGroup()
     {
-        IConfiguration configuration = Configuration(new() { ["ReactorCount"] = "2" });
+        IConfiguration configuration = TestHost.Configuration(new() { ["ReactorCount"] = "2" });
         using IHost host = TestHost.Build(services => services.AddSelectReactor(configuration));
 
         await host.StartAsync().WaitAsync(Wait.Generous);
@@ -119,7 +153,7 @@ public sealed class HostingConfigurationTests
         await host.StartAsync().WaitAsync(Wait.Generous);
         EndPoint endPoint = host.Services.GetRequiredService<TcpServerRegistry>().GetServer<MarkedConstructorHandler>().LocalEndPoint!;
 
-        using Socket client = TestHost.Connect(endPoint);
+        using Socket client = Loopback.Connect(endPoint, resetOnDispose: true);
 
         System.Text.Encoding.ASCII.GetString(SocketIo.ReceiveToEnd(client)).Should().Be("marked");
         await host.StopAsync().WaitAsync(Wait.Generous);
@@ -134,9 +168,6 @@ public sealed class HostingConfigurationTests
 
         await start.Should().ThrowAsync<InvalidOperationException>().WithMessage("The connection handler MarkedConstructorHandler cannot be made: its constructor needs a Marker ('marker'), which is not registered*");
     }
-
-    private static IConfiguration Configuration(Dictionary<string, string?> settings) =>
-        new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
 }
 
 internal sealed class Marker;

@@ -27,7 +27,7 @@ public sealed class HostingTests
         await host.StartAsync().WaitAsync(Wait.Generous);
         EndPoint endPoint = host.Services.GetRequiredService<TcpServerRegistry>().GetServer<GreetingHandler>().LocalEndPoint!;
 
-        using Socket client = TestHost.Connect(endPoint);
+        using Socket client = Loopback.Connect(endPoint, resetOnDispose: true);
         string greeting = Encoding.ASCII.GetString(SocketIo.ReceiveToEnd(client));
 
         greeting.Should().Be("hello from the container\n");
@@ -46,7 +46,7 @@ public sealed class HostingTests
                 options => options.Connection.CloseTimeout = TimeSpan.FromMinutes(1)));
         await host.StartAsync().WaitAsync(Wait.Generous);
         EndPoint endPoint = host.Services.GetRequiredService<TcpServerRegistry>().Servers.Single().LocalEndPoint!;
-        using Socket client = TestHost.Connect(endPoint);
+        using Socket client = Loopback.Connect(endPoint, resetOnDispose: true);
         client.Send("x"u8);
         SocketIo.ReceiveExactly(client, 1);
         Thread reactorThread = await probe.Connected.Task.WaitAsync(Wait.Generous);

@@ -40,7 +40,7 @@ public sealed class HostingTlsConfigurationTests
     public async Task Configuration_TlsSection_LoadsThePemCertificate_AndServesTlsWithItsSettings()
     {
         (string certificateFile, string keyFile) = TestCertificates.WritePem(TestCertificates.Localhost);
-        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        IConfiguration configuration = TestHost.Configuration(new Dictionary<string, string?>
         {
             ["Servers:echo:EndPoint"] = "127.0.0.1:0",
             ["Servers:echo:Tls:Certificate:Path"] = certificateFile,
@@ -48,7 +48,7 @@ public sealed class HostingTlsConfigurationTests
             ["Servers:echo:Tls:HandshakeTimeout"] = "00:00:05",
             ["Servers:echo:Tls:Protocols"] = "Tls13",
             ["Servers:echo:Tls:ApplicationProtocols"] = "echo/1, http/1.1",
-        }).Build();
+        });
         TcpServerOptions? seen = null;
         using IHost host = TestHost.Build(services => services.AddTcpServer<TestEchoHandler>("echo", configuration.GetSection("Servers:echo"), options => seen = options));
         await host.StartAsync().WaitAsync(Wait.Generous);
@@ -74,11 +74,11 @@ public sealed class HostingTlsConfigurationTests
     [InlineData("Tls:Certificate:Path", "/nonexistent/cert.pem", "Configuration Servers:echo:Tls:Certificate:Path = '/nonexistent/cert.pem': cannot load the certificate*")]
     public async Task Configuration_BadTlsSection_FailsTheStartNamingTheKey(string key, string value, string message)
     {
-        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        IConfiguration configuration = TestHost.Configuration(new Dictionary<string, string?>
         {
             ["Servers:echo:EndPoint"] = "127.0.0.1:0",
             ["Servers:echo:" + key] = value,
-        }).Build();
+        });
         using IHost host = TestHost.Build(services => services.AddTcpServer<TestEchoHandler>("echo", configuration.GetSection("Servers:echo")));
 
         Func<Task> start = () => host.StartAsync().WaitAsync(Wait.Generous);

@@ -1,13 +1,14 @@
 using System;
+using System.Collections.Generic;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SelectReactor.Net;
-using SelectReactor.Tests.Infrastructure;
 
 namespace SelectReactor.Tests.Hosting;
 
@@ -27,19 +28,9 @@ internal static class TestHost
         return builder.Build();
     }
 
-    /// <summary>A blocking loopback client with generous timeouts and linger 0.</summary>
-    public static Socket Connect(EndPoint endPoint)
-    {
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        {
-            ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds,
-            SendTimeout = (int)Wait.Generous.TotalMilliseconds,
-        };
-        client.Connect(endPoint);
-        client.LingerState = new LingerOption(true, 0);
-        client.NoDelay = true;
-        return client;
-    }
+    /// <summary>Configuration from in-memory settings, as a host would read them from appsettings.json.</summary>
+    public static IConfiguration Configuration(Dictionary<string, string?> settings) =>
+        new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
 
     /// <summary>The socket error of a connect to <paramref name="endPoint"/>, or Success when something accepted it.</summary>
     public static SocketError TryConnect(EndPoint endPoint)

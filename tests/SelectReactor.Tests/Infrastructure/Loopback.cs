@@ -31,6 +31,39 @@ internal static class Loopback
         return listener;
     }
 
+    /// <summary>
+    /// A blocking client connected to <paramref name="endPoint"/> (TCP, or a Unix socket path), with the suite's generous
+    /// timeouts and, over TCP, NoDelay. With <paramref name="resetOnDispose"/> (linger 0) disposing it resets the
+    /// connection instead of ending the stream, and leaves no TIME_WAIT behind.
+    /// </summary>
+    /// <param name="endPoint">Where to connect.</param>
+    /// <param name="resetOnDispose">Linger 0: dispose resets.</param>
+    /// <param name="receiveBufferSize">A receive buffer set before connecting, so that the advertised window is small from the start.</param>
+    public static Socket Connect(EndPoint endPoint, bool resetOnDispose = false, int? receiveBufferSize = null)
+    {
+        bool tcp = endPoint is not UnixDomainSocketEndPoint;
+        var client = tcp
+            ? new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
+            : new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        client.ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds;
+        client.SendTimeout = (int)Wait.Generous.TotalMilliseconds;
+        if (receiveBufferSize is { } size)
+        {
+            client.ReceiveBufferSize = size;
+        }
+
+        client.Connect(endPoint);
+        if (resetOnDispose && tcp)
+        {
+            client.LingerState = new LingerOption(true, 0);
+        }
+
+        return client;
+    }
+
+    /// <summary><see cref="Connect(EndPoint, bool, int?)"/> to a port on 127.0.0.1.</summary>
+    public static Socket Connect(int port) => Connect(new IPEndPoint(IPAddress.Loopback, port));
+
     /// <summary>A port on loopback with nothing listening: bind, read the port, close.</summary>
     public static IPEndPoint UnusedEndPoint()
     {

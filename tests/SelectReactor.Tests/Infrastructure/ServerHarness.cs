@@ -26,22 +26,7 @@ internal sealed class ServerHarness : IDisposable
     public EndPoint EndPoint => Server.LocalEndPoint!;
 
     /// <summary>A blocking client connected to the server, with generous timeouts and linger 0.</summary>
-    public Socket Connect()
-    {
-        Socket client = EndPoint is UnixDomainSocketEndPoint
-            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-            : new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        client.ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds;
-        client.SendTimeout = (int)Wait.Generous.TotalMilliseconds;
-        client.Connect(EndPoint);
-        if (client.AddressFamily != AddressFamily.Unix)
-        {
-            client.LingerState = new LingerOption(true, 0);
-            client.NoDelay = true;
-        }
-
-        return client;
-    }
+    public Socket Connect() => Loopback.Connect(EndPoint, resetOnDispose: true);
 
     public void Dispose()
     {

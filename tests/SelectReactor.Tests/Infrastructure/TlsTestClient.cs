@@ -27,7 +27,7 @@ internal sealed class TlsTestClient : IDisposable
     /// <param name="bufferWrites">Put a 64 KiB buffer between the SslStream and the socket, so several records leave in one send (on <see cref="FlushWrites"/>).</param>
     public static TlsTestClient Connect(EndPoint endPoint, SslClientAuthenticationOptions options, bool bufferWrites = false)
     {
-        Socket socket = Tcp(endPoint);
+        Socket socket = Loopback.Connect(endPoint, resetOnDispose: true);
         Stream inner = new NetworkStream(socket, ownsSocket: false);
         if (bufferWrites)
         {
@@ -47,20 +47,6 @@ internal sealed class TlsTestClient : IDisposable
         }
 
         return new TlsTestClient(socket, inner, ssl);
-    }
-
-    /// <summary>A connected plain socket with the suite's timeouts, for raw (hostile) bytes.</summary>
-    public static Socket Tcp(EndPoint endPoint)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        {
-            ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds,
-            SendTimeout = (int)Wait.Generous.TotalMilliseconds,
-            NoDelay = true,
-        };
-        socket.Connect(endPoint);
-        socket.LingerState = new LingerOption(true, 0);
-        return socket;
     }
 
     public void Send(ReadOnlySpan<byte> data)

@@ -61,15 +61,5 @@ public sealed class CloseFlushTests
     /// A client whose receive window is small (set before connecting), so that the kernels cannot absorb the echo and
     /// most of it stays queued in the server while the client pauses: what the close must then wait for.
     /// </summary>
-    private static Socket ConnectWithSmallWindow(ServerHarness harness)
-    {
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        {
-            ReceiveBufferSize = 32 * 1024,
-            ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds,
-            SendTimeout = (int)Wait.Generous.TotalMilliseconds,
-        };
-        client.Connect(harness.EndPoint);
-        return client;
-    }
+    private static Socket ConnectWithSmallWindow(ServerHarness harness) => Loopback.Connect(harness.EndPoint, receiveBufferSize: 32 * 1024);
 }

@@ -26,6 +26,24 @@ public sealed class OptionErrorTests
     }
 
     [Fact]
+    public void Timeouts_NotPositive_SayTheValueAndTheDefault()
+    {
+        var connection = new TcpConnectionOptions();
+        var server = new TcpServerOptions();
+        var connector = new TcpConnectorOptions();
+
+        Action idle = () => connection.IdleTimeout = TimeSpan.Zero;
+        Action flush = () => connection.CloseFlushTimeout = TimeSpan.FromSeconds(-2);
+        Action serverHandshake = () => server.TlsHandshakeTimeout = TimeSpan.Zero;
+        Action connectorHandshake = () => connector.TlsHandshakeTimeout = TimeSpan.Zero;
+
+        idle.Should().Throw<ArgumentOutOfRangeException>().WithMessage("IdleTimeout must be positive*it was 00:00:00*default is Timeout.InfiniteTimeSpan*");
+        flush.Should().Throw<ArgumentOutOfRangeException>().WithMessage("CloseFlushTimeout must be positive*it was -00:00:02*default is 60 s*");
+        serverHandshake.Should().Throw<ArgumentOutOfRangeException>().WithMessage("TlsHandshakeTimeout must be positive*default is 10 s*");
+        connectorHandshake.Should().Throw<ArgumentOutOfRangeException>().WithMessage("TlsHandshakeTimeout must be positive*default is 10 s*");
+    }
+
+    [Fact]
     public void AcceptBackoffs_InitialAboveMax_TheServerSaysBothValues()
     {
         var options = new TcpServerOptions { InitialAcceptBackoff = TimeSpan.FromSeconds(2) };

@@ -193,20 +193,3 @@ public sealed class ReactorGroupTests
         }
     }
 }
-
-internal static class ReactorTestExtensions
-{
-    /// <summary>True once the reactor refuses new work (Post throws) because it is disposed.</summary>
-    public static bool RefusesWork(this Reactor reactor)
-    {
-        try
-        {
-            reactor.Post(() => { });
-            return false;
-        }
-        catch (ObjectDisposedException)
-        {
-            return true;
-        }
-    }
-}

@@ -162,12 +162,7 @@ public sealed class TimeoutTests : IDisposable
 
     private Socket Connect()
     {
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        {
-            ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds,
-            LingerState = new LingerOption(true, 0),
-        };
-        client.Connect(_server.LocalEndPoint!);
+        Socket client = Loopback.Connect(_server.LocalEndPoint!, resetOnDispose: true);
         DispatchTests.RunUntil(_reactor, () => _server.ConnectionCount == 1);
         return client;
     }

@@ -25,7 +25,7 @@ public sealed class RedisAllocationTests(ITestOutputHelper output)
     {
         using var app = new RedisApp(new IPEndPoint(IPAddress.Loopback, 0));
         int port = ((IPEndPoint)app.Server.LocalEndPoint!).Port;
-        Socket[] clients = Enumerable.Range(0, Clients).Select(_ => Connect(port)).ToArray();
+        Socket[] clients = Enumerable.Range(0, Clients).Select(_ => Loopback.Connect(port)).ToArray();
 
         // Each client owns one key; requests alternate SET (same length: the value is overwritten in place) and
         // GET, within a batch and from one round to the next (so one-at-a-time rounds do both too).
@@ -86,17 +86,6 @@ public sealed class RedisAllocationTests(ITestOutputHelper output)
                 }
             }
         }
-    }
-
-    private static Socket Connect(int port)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        {
-            NoDelay = true,
-            ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds,
-        };
-        socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
-        return socket;
     }
 
     private static long Allocated(RedisApp app)

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using SelectReactor.Tests.Infrastructure;
@@ -17,16 +16,7 @@ internal sealed class RespSocket : IDisposable
     private int _start;
     private int _end;
 
-    public RespSocket(int port)
-    {
-        _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        {
-            ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds,
-            SendTimeout = (int)Wait.Generous.TotalMilliseconds,
-            NoDelay = true,
-        };
-        _socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
-    }
+    public RespSocket(int port) => _socket = Loopback.Connect(port);
 
     public Socket Socket => _socket;
 

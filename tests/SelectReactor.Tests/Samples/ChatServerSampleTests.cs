@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -22,12 +21,12 @@ public sealed class ChatServerSampleTests
     {
         using IHost host = await StartAsync();
         EndPoint endPoint = ChatEndPoint(host);
-        using ChatClient alice = ChatClient.Connect(endPoint);
-        using ChatClient bob = ChatClient.Connect(endPoint);
-        using ChatClient carol = ChatClient.Connect(endPoint);
+        using LineClient alice = Connect(endPoint);
+        using LineClient bob = Connect(endPoint);
+        using LineClient carol = Connect(endPoint);
 
-        alice.Join("alice").Should().Be("* welcome alice; online: alice");
-        bob.Join("bob").Should().Be("* welcome bob; online: alice, bob");
+        Join(alice, "alice").Should().Be("* welcome alice; online: alice");
+        Join(bob, "bob").Should().Be("* welcome bob; online: alice, bob");
         alice.ReadLine().Should().Be("* bob joined");
         carol.ReadLine().Should().Be("* hello; send your nickname");
         carol.Send("BOB");
@@ -57,13 +56,13 @@ public sealed class ChatServerSampleTests
     {
         using IHost host = await StartAsync();
         EndPoint endPoint = ChatEndPoint(host);
-        using ChatClient alice = ChatClient.Connect(endPoint);
-        using ChatClient bob = ChatClient.Connect(endPoint);
-        using ChatClient dave = ChatClient.Connect(endPoint);
-        alice.Join("alice");
-        bob.Join("bob");
+        using LineClient alice = Connect(endPoint);
+        using LineClient bob = Connect(endPoint);
+        using LineClient dave = Connect(endPoint);
+        Join(alice, "alice");
+        Join(bob, "bob");
         alice.ReadLine().Should().Be("* bob joined");
-        dave.Join("dave");
+        Join(dave, "dave");
         alice.ReadLine().Should().Be("* dave joined");
         bob.ReadLine().Should().Be("* dave joined");
         string longest = new('x', 1024);
@@ -87,13 +86,13 @@ public sealed class ChatServerSampleTests
     {
         using IHost host = await StartAsync();
         EndPoint endPoint = ChatEndPoint(host);
-        using ChatClient alice = ChatClient.Connect(endPoint);
-        using ChatClient bob = ChatClient.Connect(endPoint);
+        using LineClient alice = Connect(endPoint);
+        using LineClient bob = Connect(endPoint);
         // A small receive window, so that the kernel holds little on carol's behalf and the server sees her lag soon.
-        using ChatClient carol = ChatClient.Connect(endPoint, receiveBufferSize: 4096);
-        alice.Join("alice");
-        bob.Join("bob");
-        carol.Join("carol");
+        using LineClient carol = Connect(endPoint, receiveBufferSize: 4096);
+        Join(alice, "alice");
+        Join(bob, "bob");
+        Join(carol, "carol");
         alice.ReadLine().Should().Be("* bob joined");
         alice.ReadLine().Should().Be("* carol joined");
         bob.ReadLine().Should().Be("* carol joined");
@@ -153,11 +152,11 @@ public sealed class ChatServerSampleTests
         string first = sample.WaitFirstLine();
         first.Should().MatchRegex(@"^listening on 127\.0\.0\.1:\d+$", "stderr: " + sample.Stderr);
         var endPoint = IPEndPoint.Parse(first["listening on ".Length..]);
-        using (ChatClient alice = ChatClient.Connect(endPoint))
-        using (ChatClient bob = ChatClient.Connect(endPoint))
+        using (LineClient alice = Connect(endPoint))
+        using (LineClient bob = Connect(endPoint))
         {
-            alice.Join("alice");
-            bob.Join("bob");
+            Join(alice, "alice");
+            Join(bob, "bob");
             alice.ReadLine().Should().Be("* bob joined");
             bob.Send("hi");
             alice.ReadLine().Should().Be("bob: hi");
@@ -204,9 +203,9 @@ public sealed class ChatServerSampleTests
     }
 
     /// <summary>Clients go first: the host's graceful stop would otherwise wait out the close timeout for their FIN.</summary>
-    private static async Task StopAsync(IHost host, params ChatClient[] clients)
+    private static async Task StopAsync(IHost host, params LineClient[] clients)
     {
-        foreach (ChatClient client in clients)
+        foreach (LineClient client in clients)
         {
             client.Dispose();
         }
@@ -217,72 +216,14 @@ public sealed class ChatServerSampleTests
     private static EndPoint ChatEndPoint(IHost host) =>
         host.Services.GetRequiredService<TcpServerRegistry>().GetServer<ChatHandler>().LocalEndPoint!;
 
-    /// <summary>A blocking line client with generous timeouts (a missing line fails the test instead of hanging it).</summary>
-    private sealed class ChatClient : IDisposable
+    /// <summary>A chat client: linger 0, so that disposing it leaves nothing for the server to wait for.</summary>
+    private static LineClient Connect(EndPoint endPoint, int? receiveBufferSize = null) =>
+        new(Loopback.Connect(endPoint, resetOnDispose: true, receiveBufferSize: receiveBufferSize));
+
+    /// <summary>Reads the greeting, sends the nickname, returns the server's answer.</summary>
+    private static string? Join(LineClient client, string nick)
     {
-        private readonly Socket _socket;
-        private readonly byte[] _buffer = new byte[64 * 1024];
-        private int _start;
-        private int _end;
-
-        private ChatClient(Socket socket) => _socket = socket;
-
-        public static ChatClient Connect(EndPoint endPoint, int? receiveBufferSize = null)
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-            {
-                ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds,
-                SendTimeout = (int)Wait.Generous.TotalMilliseconds,
-                NoDelay = true,
-            };
-            if (receiveBufferSize is { } size)
-            {
-                socket.ReceiveBufferSize = size; // before connecting, so the advertised window is small from the start
-            }
-
-            socket.Connect(endPoint);
-            socket.LingerState = new LingerOption(true, 0);
-            return new ChatClient(socket);
-        }
-
-        /// <summary>Reads the greeting, sends the nickname, returns the server's answer.</summary>
-        public string? Join(string nick)
-        {
-            ReadLine().Should().Be("* hello; send your nickname");
-            Send(nick);
-            return ReadLine();
-        }
-
-        public void Send(string line) => SendRaw(Encoding.UTF8.GetBytes(line + "\n"));
-
-        public void SendRaw(byte[] bytes) => _socket.Send(bytes);
-
-        /// <summary>The next line without its newline, or null at end of stream.</summary>
-        public string? ReadLine()
-        {
-            while (true)
-            {
-                int newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
-                if (newline >= 0)
-                {
-                    string line = Encoding.UTF8.GetString(_buffer, _start, newline - _start);
-                    _start = newline + 1;
-                    return line;
-                }
-
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-                int n = _socket.Receive(_buffer, _end, _buffer.Length - _end, SocketFlags.None);
-                if (n == 0)
-                {
-                    return null;
-                }
-
-                _end += n;
-            }
-        }
-
-        public void Dispose() => _socket.Dispose();
+        client.ReadLine().Should().Be("* hello; send your nickname");
+        return client.Send(nick).ReadLine();
     }
 }

@@ -4,9 +4,6 @@ using System.Diagnostics;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
-using System.Threading;
-using System.Threading.Tasks;
 using SelectReactor.Tests.Infrastructure;
 
 namespace SelectReactor.Tests.Samples;
@@ -34,13 +31,13 @@ public sealed class DescriptorExhaustionTests
         var endPoint = new IPEndPoint(IPAddress.Loopback, SampleProcess.PortIn(chat.WaitFirstLine()));
 
         // The members connect while descriptors are free; none has joined yet, so joining first runs below.
-        using ChatLine alice = ChatLine.Connect(endPoint);
-        using ChatLine bob = ChatLine.Connect(endPoint);
-        using ChatLine carol = ChatLine.Connect(endPoint);
-        using ChatLine dave = ChatLine.Connect(endPoint);
-        using ChatLine erin = ChatLine.Connect(endPoint);
-        using ChatLine frank = ChatLine.Connect(endPoint, receiveBufferSize: 4096);
-        foreach (ChatLine member in new[] { alice, bob, carol, dave, erin, frank })
+        using LineClient alice = LineClient.Connect(endPoint);
+        using LineClient bob = LineClient.Connect(endPoint);
+        using LineClient carol = LineClient.Connect(endPoint);
+        using LineClient dave = LineClient.Connect(endPoint);
+        using LineClient erin = LineClient.Connect(endPoint);
+        using LineClient frank = LineClient.Connect(endPoint, receiveBufferSize: 4096);
+        foreach (LineClient member in new[] { alice, bob, carol, dave, erin, frank })
         {
             member.ReadLine().Should().Be("* hello; send your nickname");
         }
@@ -76,13 +73,16 @@ public sealed class DescriptorExhaustionTests
             alice.ReadLine().Should().Be("* erin left (line too long)");
             string padding = new('.', 1000);
             // Bounded: 20,000 lines of 1 KB at most; the kernel buffers a few MB for frank before the server holds any.
-            for (int i = 0; i < 20_000 && !bob.Saw("* frank left (too slow)"); i++)
+            bool frankLeft = false;
+            for (int i = 0; i < 20_000 && !frankLeft; i++)
             {
                 alice.Send($"{i} {padding}");
-                bob.ReadLine().Should().NotBeNull("bob keeps up and stays"); // frank never reads
+                string? line = bob.ReadLine();
+                line.Should().NotBeNull("bob keeps up and stays"); // frank never reads
+                frankLeft = line == "* frank left (too slow)";
             }
 
-            bob.Saw("* frank left (too slow)").Should().BeTrue("frank read nothing and was cut off");
+            frankLeft.Should().BeTrue("frank read nothing and was cut off");
             chat.HasExited.Should().BeFalse();
         }
         finally
@@ -92,7 +92,7 @@ public sealed class DescriptorExhaustionTests
 
         // Descriptors are back: a newcomer is served, joins and chats.
         Wait.Until(() => chat.OpenDescriptors() < 140 - 20, "the flood's connections are closed");
-        using ChatLine grace = ChatLine.Connect(endPoint);
+        using LineClient grace = LineClient.Connect(endPoint);
         grace.ReadLine().Should().Be("* hello; send your nickname");
         grace.Send("grace").ReadLine().Should().Be("* welcome grace; online: alice, bob, grace");
         grace.Send("hello again");
@@ -140,102 +140,5 @@ public sealed class DescriptorExhaustionTests
         int limit = int.Parse(limits.Split('\n').Single(l => l.StartsWith("Max open files", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[3], System.Globalization.CultureInfo.InvariantCulture);
         Wait.Until(() => server.OpenDescriptors() >= limit - free, $"at most {free} descriptors are free");
         return flood;
-    }
-
-    /// <summary>A blocking line client with generous timeouts.</summary>
-    private sealed class ChatLine : IDisposable
-    {
-        private readonly Socket _socket;
-        private readonly byte[] _buffer = new byte[64 * 1024];
-        private readonly List<string> _seen = new();
-        private int _start;
-        private int _end;
-
-        private ChatLine(Socket socket) => _socket = socket;
-
-        public static ChatLine Connect(EndPoint endPoint, int? receiveBufferSize = null)
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-            {
-                ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds,
-                SendTimeout = (int)Wait.Generous.TotalMilliseconds,
-                NoDelay = true,
-            };
-            if (receiveBufferSize is { } size)
-            {
-                socket.ReceiveBufferSize = size;
-            }
-
-            socket.Connect(endPoint);
-            return new ChatLine(socket);
-        }
-
-        public ChatLine Send(string line)
-        {
-            SendRaw(Encoding.ASCII.GetBytes(line + "\n"));
-            return this;
-        }
-
-        public void SendRaw(byte[] bytes) => _socket.Send(bytes);
-
-        public bool Saw(string line) => _seen.Contains(line);
-
-        public void SkipUntil(string line)
-        {
-            for (string? next = ReadLine(); next != line; next = ReadLine())
-            {
-                next.Should().NotBeNull($"'{line}' comes before the end of stream");
-            }
-        }
-
-        public void Leave()
-        {
-            _socket.Shutdown(SocketShutdown.Send);
-            ReadToEnd().Should().BeTrue("the server answers the end of stream with its own");
-            _socket.Dispose();
-        }
-
-        public void Reset()
-        {
-            _socket.LingerState = new LingerOption(true, 0);
-            _socket.Dispose();
-        }
-
-        public string? ReadLine()
-        {
-            while (true)
-            {
-                int newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
-                if (newline >= 0)
-                {
-                    string line = Encoding.ASCII.GetString(_buffer, _start, newline - _start);
-                    _start = newline + 1;
-                    _seen.Add(line);
-                    return line;
-                }
-
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-                int n = _socket.Receive(_buffer, _end, _buffer.Length - _end, SocketFlags.None);
-                if (n == 0)
-                {
-                    return null;
-                }
-
-                _end += n;
-            }
-        }
-
-        public void Dispose() => _socket.Dispose();
-
-        private bool ReadToEnd()
-        {
-            while (ReadLine() is not null)
-            {
-            }
-
-            return true;
-        }
     }
 }

@@ -244,15 +244,5 @@ public sealed class EchoServerSampleTests
         return false;
     }
 
-    private static Socket Connect(int port)
-    {
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        {
-            ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds,
-            SendTimeout = (int)Wait.Generous.TotalMilliseconds,
-            NoDelay = true,
-        };
-        client.Connect(new IPEndPoint(IPAddress.Loopback, port));
-        return client;
-    }
+    private static Socket Connect(int port) => Loopback.Connect(port);
 }

@@ -148,18 +148,16 @@ public sealed record ServerSample(string Name, string Arguments)
 /// <summary>A loopback client on a thread of its own, running a conversation until the server ends the stream.</summary>
 public sealed class LoadClient : IDisposable
 {
-    private readonly byte[] _lineBuffer = new byte[64 * 1024];
-    private int _start;
-    private int _end;
+    private readonly LineClient _lines;
     private int _exchanges;
 
     private LoadClient(Socket socket, int index)
     {
-        Socket = socket;
+        _lines = new LineClient(socket);
         Index = index;
     }
 
-    public Socket Socket { get; }
+    public Socket Socket => _lines.Socket;
 
     public int Index { get; }
 
@@ -173,13 +171,7 @@ public sealed class LoadClient : IDisposable
 
     public static LoadClient Start(int port, int index, Action<LoadClient> conversation)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        {
-            ReceiveTimeout = (int)Wait.Generous.TotalMilliseconds,
-            SendTimeout = (int)Wait.Generous.TotalMilliseconds,
-            NoDelay = true,
-        };
-        socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
+        Socket socket = Loopback.Connect(port);
         var client = new LoadClient(socket, index);
         client.Outcome = Task.Factory.StartNew(
             () =>
@@ -225,30 +217,7 @@ public sealed class LoadClient : IDisposable
     }
 
     /// <summary>The next line without its newline, or null at end of stream (a partial last line counts as none).</summary>
-    public string? ReadLine()
-    {
-        while (true)
-        {
-            int newline = Array.IndexOf(_lineBuffer, (byte)'\n', _start, _end - _start);
-            if (newline >= 0)
-            {
-                string line = Encoding.UTF8.GetString(_lineBuffer, _start, newline - _start);
-                _start = newline + 1;
-                return line;
-            }
-
-            Buffer.BlockCopy(_lineBuffer, _start, _lineBuffer, 0, _end - _start);
-            _end -= _start;
-            _start = 0;
-            int n = Socket.Receive(_lineBuffer, _end, _lineBuffer.Length - _end, SocketFlags.None);
-            if (n == 0)
-            {
-                return null;
-            }
-
-            _end += n;
-        }
-    }
+    public string? ReadLine() => _lines.ReadLine();
 
     public void Dispose() => Socket.Dispose();
 }

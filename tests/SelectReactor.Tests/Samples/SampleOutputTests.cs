@@ -23,6 +23,7 @@ public sealed partial class SampleOutputTests
     [InlineData("QuickStart", "> {out} 2>&1")]
     [InlineData("RawEcho", ">> {out} 2>&1")]
     [InlineData("RedisServer", "> {out} 2>&1")]
+    [InlineData("RedisServer", ">> {out} 2>&1")]
     public void ReadyLineAndLogs_AllReachTheFile(string sample, string redirection)
     {
         ServerSample server = ServerSample.Get(sample);

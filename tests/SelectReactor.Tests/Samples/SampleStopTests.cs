@@ -22,6 +22,7 @@ public sealed class SampleStopTests
     [InlineData("RawEcho", Signals.SIGTERM)]
     [InlineData("RawEcho", Signals.SIGINT)]
     [InlineData("RedisServer", Signals.SIGTERM)]
+    [InlineData("RedisServer", Signals.SIGINT)]
     public void Signal_UnderLoad_EveryClientGetsAnOrderlyEndWithItsDataIntact_AndTheProcessExits0Within5Seconds(string sample, int signal)
     {
         (int? exit, TimeSpan took, string[] outcomes, string stderr) = SampleStop.UnderLoad(ServerSample.Get(sample), signal, clients: 8);

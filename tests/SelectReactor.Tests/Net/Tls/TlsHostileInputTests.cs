@@ -30,7 +30,7 @@ public sealed class TlsHostileInputTests
         byte[] bytes = kind == "garbage"
             ? Enumerable.Range(0, 300).Select(i => (byte)(i * 7 + 1)).ToArray()
             : "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"u8.ToArray();
-        using Socket raw = TlsTestClient.Tcp(server.Harness.EndPoint);
+        using Socket raw = Loopback.Connect(server.Harness.EndPoint, resetOnDispose: true);
 
         raw.Send(bytes);
         (ConnectionCloseReason reason, Exception? error) = server.NextClose();
@@ -47,7 +47,7 @@ public sealed class TlsHostileInputTests
     public void ClientHelloThenNothing_TimesOutWithTheHandshakeTimeout()
     {
         using var server = new HostileServer(handshakeTimeout: TimeSpan.FromMilliseconds(300));
-        using Socket raw = TlsTestClient.Tcp(server.Harness.EndPoint);
+        using Socket raw = Loopback.Connect(server.Harness.EndPoint, resetOnDispose: true);
 
         raw.Send(ClientHello());
         (ConnectionCloseReason reason, Exception? error) = server.NextClose();
@@ -136,7 +136,7 @@ public sealed class TlsHostileInputTests
     {
         using var server = new HostileServer();
 
-        using (Socket raw = TlsTestClient.Tcp(server.Harness.EndPoint))
+        using (Socket raw = Loopback.Connect(server.Harness.EndPoint, resetOnDispose: true))
         {
             raw.Shutdown(SocketShutdown.Send); // a TCP health check: connect, FIN
             ReceiveUntilEnd(raw);

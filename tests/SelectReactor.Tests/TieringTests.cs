@@ -2,9 +2,12 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
+using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Threading;
 using Microsoft.Extensions.Time.Testing;
+using SelectReactor.Net;
 using SelectReactor.Tests.Infrastructure;
 
 namespace SelectReactor.Tests;
@@ -108,6 +111,91 @@ public sealed class TieringTests
             clock.Advance(reactor.ColdPace(clock));
             reactor.RunOnce(TimeSpan.Zero);
             otherHandler.ReadableCount.Should().Be(1, "the other cold socket is still served");
+        }
+    }
+
+    [Fact]
+    public void ColdSocketDisposedBehindTheReactorsBack_WhileTheLoopIsQuiet_IsEvictedByTheSelectOverEverything()
+    {
+        (Reactor reactor, FakeTimeProvider clock) = NewReactor();
+        using (reactor)
+        using (SocketPair victim = Loopback.Pair())
+        using (SocketPair other = Loopback.Pair())
+        {
+            var victimHandler = Draining();
+            var otherHandler = Draining();
+            reactor.Register(victim.Server, victimHandler, Interest.Read);
+            reactor.Register(other.Server, otherHandler, Interest.Read);
+            reactor.RunOnce(TimeSpan.Zero);
+            GoQuiet(reactor, clock);
+            clock.Advance(Bound); // nothing for a whole pace: the next wait is one select over everything
+            reactor.ColdCount.Should().Be(2);
+
+            victim.Server.Dispose();
+            other.Client.Send(Some);
+            reactor.RunOnce(Wait.Generous);
+
+            victimHandler.Snapshot().Should().Equal("closed:DeadSocket");
+            otherHandler.ReadableCount.Should().Be(1, "the survivor is served in the same tick");
+            reactor.RegistrationCount.Should().Be(1);
+        }
+    }
+
+    [Fact]
+    public void TlsConnections_GoingColdMidHandshakeOrOpen_AreServed_WhetherTheLoopIsQuietOrBusy()
+    {
+        using SocketPair busy = Loopback.Pair();
+        using var running = new RunningReactor(beforeRun: r => r.UseTiers(TimeProvider.System, TimeSpan.FromMilliseconds(100), Bound));
+        var server = new TcpServer(running.Reactor, new IPEndPoint(IPAddress.Loopback, 0), () => new TestEchoHandler(), new TcpServerOptions { Tls = TestCertificates.Server() });
+        server.Start();
+        try
+        {
+            running.Reactor.Register(busy.Server, Draining(), Interest.Read);
+            using var open = TlsTestClient.Connect(server.LocalEndPoint!, TestCertificates.TrustingClient());
+            open.Send(Some);
+            open.ReadExactly(Some.Length).Should().Equal(Some);
+
+            // A client that connects and says nothing: the server waits for its ClientHello, and goes cold waiting.
+            using Socket late = Loopback.Connect(server.LocalEndPoint!, resetOnDispose: true);
+            Wait.Until(() => running.Invoke(() => running.Reactor.ColdCount) == 3, "both connections and the busy socket went cold (the listener stays hot)");
+
+            // The cold connection's ClientHello is found by a slice or by the select over everything.
+            using var lateStream = new NetworkStream(late, ownsSocket: false);
+            using var lateTls = new SslStream(lateStream, leaveInnerStreamOpen: true);
+            lateTls.AuthenticateAsClient(TestCertificates.TrustingClient());
+            lateTls.Write(Some);
+            var echoed = new byte[Some.Length];
+            lateTls.ReadExactly(echoed);
+            echoed.Should().Equal(Some, "a handshake that went cold half way completes, and its connection echoes");
+
+            // Busy loop (a byte every millisecond on the hot socket): cold sockets are polled in slices.
+            using var stop = new CancellationTokenSource();
+            var feeder = new Thread(() =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    busy.Client.Send(Some);
+                    Thread.Sleep(1);
+                }
+            });
+            feeder.Start();
+            try
+            {
+                Wait.Until(() => running.Invoke(() => running.Reactor.ColdCount) == 2, "the TLS connections went cold again, the busy socket stayed hot");
+                open.Send(Some);
+                open.ReadExactly(Some.Length).Should().Equal(Some, "an open TLS connection that went cold echoes");
+            }
+            finally
+            {
+                stop.Cancel();
+                feeder.Join(Wait.Generous);
+            }
+
+            running.LoopError.Should().BeNull();
+        }
+        finally
+        {
+            server.Stop();
         }
     }
 

@@ -69,7 +69,8 @@ public sealed class ReactorOptions
     /// registration with no event for a second goes cold: it leaves the per-tick select and is polled in small slices
     /// (zero-timeout selects of at most 79 sockets, which allocate nothing), a pass over all cold sockets spread over a
     /// pace that keeps cold polling near a tenth of a busy loop, never longer than this value and never shorter than
-    /// 10 ms (10,000 idle sockets: 35-40 ms). Any event, and any interest change, makes it hot again. Listening
+    /// 10 ms (10,000 idle sockets: 35-40 ms). Any event, and any interest change, makes it hot again (back to cold
+    /// within half a second unless it has another event). Listening
     /// sockets and registrations watching for writability never go cold.
     /// </para>
     /// <para>

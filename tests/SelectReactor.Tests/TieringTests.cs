@@ -55,6 +55,38 @@ public sealed class TieringTests
     }
 
     [Fact]
+    public void WokenFromCold_GoesBackAfterAQuarterOfTheIdlePeriod_UnlessItHasAnotherEvent()
+    {
+        (Reactor reactor, FakeTimeProvider clock) = NewReactor();
+        using (reactor)
+        using (SocketPair once = Loopback.Pair())
+        using (SocketPair twice = Loopback.Pair())
+        {
+            Registration onceRegistration = reactor.Register(once.Server, Draining(), Interest.Read);
+            Registration twiceRegistration = reactor.Register(twice.Server, Draining(), Interest.Read);
+            reactor.RunOnce(TimeSpan.Zero);
+            GoQuiet(reactor, clock);
+            SendAndWaitArrived(once);
+            SendAndWaitArrived(twice);
+            clock.Advance(reactor.ColdPace(clock));
+            reactor.RunOnce(TimeSpan.Zero);
+            onceRegistration.Cold.Should().BeFalse();
+            twiceRegistration.Cold.Should().BeFalse();
+
+            SendAndWaitArrived(twice); // a second event: it is busy again, not just woken
+            clock.Advance(ColdAfter / 8);
+            reactor.RunOnce(TimeSpan.Zero);
+            clock.Advance(ColdAfter / 2);
+            reactor.RunOnce(TimeSpan.Zero);
+
+            onceRegistration.Cold.Should().BeTrue("one event after a long sleep keeps a socket hot for a quarter of the idle period only");
+            twiceRegistration.Cold.Should().BeFalse("a second event earns it the whole idle period");
+            GoQuiet(reactor, clock);
+            twiceRegistration.Cold.Should().BeTrue();
+        }
+    }
+
+    [Fact]
     public void QuietLoop_WaitsInOneSelectOverEverything_AndSeesAColdSocketAtOnce()
     {
         (Reactor reactor, FakeTimeProvider clock) = NewReactor();

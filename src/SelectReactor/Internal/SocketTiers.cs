@@ -7,10 +7,13 @@ namespace SelectReactor;
 /// <summary>
 /// Where each registration is polled. Hot: every tick, in the select that may block. Cold: no event for a while
 /// (one second in the reactor), so polled in slices by the <see cref="ColdTier"/>, at least once per its pace (the
-/// bound, at most <c>ReactorOptions.MaxColdSocketDelay</c>). What never goes cold: registrations watching for
+/// bound, at most <c>ReactorOptions.MaxColdSocketDelay</c>). Any event, and any interest change, makes a cold
+/// registration hot again, on probation: unless it has another event, it goes back after a quarter of the idle period
+/// (one sweep), not the whole period, so a socket that wakes once (a keep-alive, one request) does not sit in every
+/// tick's select for a second. What never goes cold: registrations watching for
 /// writability (a socket waiting to drain is busy by definition), listening sockets (a connection waiting to be
-/// accepted is never delayed), and registrations watching nothing (checked on their own). Any event, and any
-/// interest change, makes a registration hot again. Reactor thread only, unless said otherwise.
+/// accepted is never delayed), and registrations watching nothing (checked on their own). Reactor thread only,
+/// unless said otherwise.
 /// </summary>
 /// <remarks>
 /// The clock is real time (<see cref="TimeProvider.System"/> in the reactor), never the reactor's configurable timer
@@ -88,11 +91,16 @@ internal sealed class SocketTiers
         registration.Slot = -1;
     }
 
-    /// <summary>A cold registration had an event or changed its interest: hot again. The caller rebuilds the hot lists.</summary>
+    /// <summary>
+    /// A cold registration had an event or changed its interest: hot again, on probation (its last activity dated
+    /// so that, with no further event, it counts as quiet a quarter of the idle period from now). The caller rebuilds
+    /// the hot lists.
+    /// </summary>
     public void Promote(Registration registration, long now)
     {
         Cold.Remove(registration);
         Add(registration, now);
+        registration.LastActive = now - _coldAfter + _sweepPeriod;
     }
 
     /// <summary>The time until the next cold slice is due, in <see cref="TimeSpan"/> ticks (zero or less: due now).</summary>

@@ -9,7 +9,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using SelectReactor.Hosting.Internal;
 using SelectReactor.Net;
 
 namespace SelectReactor.Hosting;

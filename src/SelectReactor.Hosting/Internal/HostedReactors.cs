@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 
-namespace SelectReactor.Hosting.Internal;
+namespace SelectReactor.Hosting;
 
 /// <summary>
 /// The reactors the host runs: one <see cref="Reactor"/> on the hosted service's own thread (the default), or a

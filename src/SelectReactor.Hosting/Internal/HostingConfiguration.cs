@@ -11,7 +11,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using SelectReactor.Net;
 
-namespace SelectReactor.Hosting.Internal;
+namespace SelectReactor.Hosting;
 
 /// <summary>
 /// Reads the host's and the servers' settings from configuration, by hand rather than through the reflection binder:

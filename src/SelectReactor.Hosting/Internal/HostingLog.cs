@@ -1,7 +1,7 @@
 using System;
 using Microsoft.Extensions.Logging;
 
-namespace SelectReactor.Hosting.Internal;
+namespace SelectReactor.Hosting;
 
 /// <summary>Every message the hosting integration logs, source-generated, with fixed event ids (3xx).</summary>
 internal static partial class HostingLog

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SelectReactor.Net;
 
-namespace SelectReactor.Hosting.Internal;
+namespace SelectReactor.Hosting;
 
 /// <summary>
 /// Runs the hosted reactors from the host's start to its stop, and the TCP servers added with <c>AddTcpServer</c> on

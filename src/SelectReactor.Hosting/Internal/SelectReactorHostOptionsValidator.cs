@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Threading;
 using Microsoft.Extensions.Options;
 
-namespace SelectReactor.Hosting.Internal;
+namespace SelectReactor.Hosting;
 
 /// <summary>Checks <see cref="SelectReactorHostOptions"/> when they are first read, and at host start.</summary>
 internal sealed class SelectReactorHostOptionsValidator : IValidateOptions<SelectReactorHostOptions>

@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using SelectReactor.Net;
 
-namespace SelectReactor.Hosting.Internal;
+namespace SelectReactor.Hosting;
 
 /// <summary>One <c>AddTcpServer</c> call: what to listen on and how to make handlers. Started by the hosted service.</summary>
 /// <param name="name">The name to find the server by, or null.</param>

@@ -1,7 +1,7 @@
 using System;
 using SelectReactor.Net;
 
-namespace SelectReactor.Internal.Framing;
+namespace SelectReactor.Net;
 
 /// <summary>Frames ending at a delimiter of one or more bytes. Resumes its search where the last call stopped.</summary>
 internal sealed class DelimiterDecoder(byte[] delimiter, int maxFrameLength) : FrameDecoder(maxFrameLength + delimiter.Length - 1)

@@ -1,7 +1,7 @@
 using System;
 using SelectReactor.Net;
 
-namespace SelectReactor.Internal.Framing;
+namespace SelectReactor.Net;
 
 /// <summary>Frames of one fixed length.</summary>
 internal sealed class FixedLengthDecoder(int length) : FrameDecoder(length)

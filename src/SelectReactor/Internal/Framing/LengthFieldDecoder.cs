@@ -2,7 +2,7 @@ using System;
 using System.Buffers.Binary;
 using SelectReactor.Net;
 
-namespace SelectReactor.Internal.Framing;
+namespace SelectReactor.Net;
 
 /// <summary>
 /// Frames announced by an unsigned length field (Netty's semantics: the frame is the header, then the field's value

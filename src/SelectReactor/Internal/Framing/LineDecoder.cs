@@ -1,7 +1,7 @@
 using System;
 using SelectReactor.Net;
 
-namespace SelectReactor.Internal.Framing;
+namespace SelectReactor.Net;
 
 /// <summary>Lines ending at LF, with a CR before it dropped too. Resumes its search where the last call stopped.</summary>
 internal sealed class LineDecoder(int maxLineLength) : FrameDecoder(maxLineLength + 1)

@@ -2,7 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
-namespace SelectReactor.Internal.Framing;
+namespace SelectReactor.Net;
 
 /// <summary>
 /// Sends <c>await</c> continuations back to a reactor: <see cref="Post"/> queues the callback with

@@ -1,5 +1,4 @@
 using System;
-using SelectReactor.Internal.Framing;
 
 namespace SelectReactor.Net;
 

@@ -2,7 +2,6 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
-using SelectReactor.Internal.Framing;
 
 namespace SelectReactor.Net;
 

@@ -197,8 +197,8 @@ public sealed partial class Reactor
         }
 
         // 3. Select: the hot sockets, waiting at most until a timer or the next cold slice is due; or everything at
-        //    once, if the loop has had nothing to do for a whole pace. On failure, evict the dead sockets and try
-        //    again within this tick.
+        //    once, if the loop has had nothing to do for a whole pace and may wait three. On failure, evict the dead
+        //    sockets and try again within this tick.
         if (!SelectReady(maxWait))
         {
             DeliverCloses();

@@ -74,8 +74,8 @@ public sealed class ReactorOptions
     /// sockets and registrations watching for writability never go cold.
     /// </para>
     /// <para>
-    /// When the loop has had nothing to do for a whole pace, it waits in one select over every socket instead, so an
-    /// idle server costs what it always did and sees any socket at once. Nothing is lost either way: a cold socket's
+    /// When the loop has had nothing to do for a whole pace and nothing is due for three more, it waits in one select
+    /// over every socket instead, so an idle server costs what it always did and sees any socket at once. Nothing is lost either way: a cold socket's
     /// events are delayed, by at most this value while the reactor thread gets the CPU, never dropped, and a cold
     /// socket disposed behind the reactor's back is evicted within the same bound.
     /// </para>

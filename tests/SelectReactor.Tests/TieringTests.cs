@@ -115,6 +115,52 @@ public sealed class TieringTests
     }
 
     [Fact]
+    public void QuietLoop_WhoseWaitIsShorterThanThreePaces_PollsSlicesInsteadOfABlockingSelectOverEverything()
+    {
+        (Reactor reactor, FakeTimeProvider clock) = NewReactor();
+        var pairs = Enumerable.Range(0, 200).Select(_ => Loopback.Pair()).ToArray();
+        try
+        {
+            using (reactor)
+            {
+                foreach (SocketPair pair in pairs)
+                {
+                    reactor.Register(pair.Server, Draining(), Interest.Read);
+                }
+
+                reactor.RunOnce(TimeSpan.Zero);
+                GoQuiet(reactor, clock);
+                TimeSpan pace = reactor.ColdPace(clock);
+                pace.Should().BeGreaterThan(Bound / 2, "the pass begun as the tier filled is paced for its 200 sockets, not for none");
+                clock.Advance(Bound); // nothing ready for a whole pace: quiet
+                var calls = new List<int>();
+                var waits = new List<int>();
+                reactor.SelectImplementation = (read, write, error, micros) =>
+                {
+                    waits.Add(micros);
+                    calls.Add((read?.Count ?? 0) + (write?.Count ?? 0) + (error?.Count ?? 0));
+                    Socket.Select(read, write, error, micros);
+                };
+
+                reactor.RunOnce(pace * 2); // a wait as short as a frequent timer's
+                calls.Should().Equal([1, 79, 79, 42], $"a blocking select over 201 sockets would cost more than the slices it replaces (pace {pace}, waits {string.Join(",", waits)}, cold {reactor.ColdCount})");
+
+                calls.Clear();
+                clock.Advance(Bound);
+                reactor.RunOnce(pace * (SocketTiers.EverythingAfterPaces + 1));
+                calls.Should().Equal([201], "a long enough wait is one select over everything, the wake-up socket included");
+            }
+        }
+        finally
+        {
+            foreach (SocketPair pair in pairs)
+            {
+                pair.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public void ColdSocketDisposedBehindTheReactorsBack_IsEvictedWithinThePace_AndTheOthersKeepWorking()
     {
         (Reactor reactor, FakeTimeProvider clock) = NewReactor();

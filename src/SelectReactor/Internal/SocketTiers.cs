@@ -21,6 +21,14 @@ namespace SelectReactor;
 /// </remarks>
 internal sealed class SocketTiers
 {
+    /// <summary>
+    /// A blocking select over N sockets costs about three zero-timeout passes over them (it joins every socket's wait
+    /// queue and leaves it again: 940 ns a socket against 350-420 ns, tests/SelectReactor.Benchmarks/RESULTS.md), so
+    /// it replaces a wait's slices only when the wait spans about three paces or more. Shorter waits (a timer every
+    /// 50 ms, say) poll slices: a tenth of the loop, not a quarter.
+    /// </summary>
+    public const int EverythingAfterPaces = 3;
+
     private readonly TimeProvider _clock;
     private readonly long _coldAfter;
     private readonly long _sweepPeriod;
@@ -111,9 +119,10 @@ internal sealed class SocketTiers
 
     /// <summary>
     /// Whether this wait should be one select over everything: there are cold sockets, nothing was ready for a whole
-    /// pace, and the wait may be at least that long. A loop with nothing to do then pays one blocking poll per wait
-    /// (and notices a cold socket at once), instead of waking to poll slices; a loop that is busy, or whose waits
-    /// are short (a frequent timer), polls slices and keeps the cost of idle sockets to its share.
+    /// pace, and the wait may be at least <see cref="EverythingAfterPaces"/> paces long. A loop with nothing to do
+    /// then pays one blocking poll per wait (and notices a cold socket at once), instead of waking to poll slices; a
+    /// loop that is busy, or whose waits are short (a frequent timer), polls slices and keeps the cost of idle
+    /// sockets to its share.
     /// </summary>
     /// <param name="now">The tiers' clock.</param>
     /// <param name="timeoutMicros">The wait the loop would make: -1 unbounded.</param>
@@ -124,7 +133,7 @@ internal sealed class SocketTiers
             return false;
         }
 
-        return timeoutMicros < 0 || timeoutMicros >= _clock.GetElapsedTime(0, Cold.Pace).TotalMicroseconds;
+        return timeoutMicros < 0 || timeoutMicros >= EverythingAfterPaces * _clock.GetElapsedTime(0, Cold.Pace).TotalMicroseconds;
     }
 
     /// <summary>
@@ -139,6 +148,7 @@ internal sealed class SocketTiers
         }
 
         _nextSweep = now + _sweepPeriod;
+        bool wasEmpty = Cold.Count == 0;
         bool moved = false;
         for (int i = _hotCount - 1; i >= 0; i--)
         {
@@ -149,6 +159,13 @@ internal sealed class SocketTiers
                 Cold.Add(registration, now);
                 moved = true;
             }
+        }
+
+        if (moved && wasEmpty)
+        {
+            // The pass that the first of them began was paced for an empty tier (so short that the next tick would
+            // poll them all at once): pace it for the sockets it has. They were all in the last tick's select.
+            Cold.Restart(now);
         }
 
         return moved;

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Threading;
 using Microsoft.Extensions.Logging;
 
@@ -10,30 +9,22 @@ namespace SelectReactor;
 
 public sealed partial class Reactor
 {
-    // Reusable select lists, refilled every tick by block copies from master arrays that change only when a
-    // registration comes, goes or changes interest. Select removes the sockets that are not ready and keeps the
-    // others in order, so each master's parallel registration array maps a ready socket back in O(1) amortised.
-    private readonly List<Socket> _read;
-    private readonly List<Socket> _write;
-    private readonly List<Socket> _error;
-    private readonly List<Socket> _probe = new(1);
-    private Socket[] _readSockets;
-    private Socket[] _writeSockets;
-    private Socket[] _errorSockets;
-    private Registration[] _readRegs;
-    private Registration[] _writeRegs;
-    private Registration[] _errorRegs;
-    private int _readCount;
-    private int _writeCount;
-    private int _errorCount;
-    private int _listsDirty;
+    // Tiering (see SocketTiers): a registration with no event for ColdAfter goes cold and is polled in slices, a
+    // pass over the cold tier spread over a pace between MinColdPace and ReactorOptions.MaxColdSocketDelay, chosen so
+    // that cold polling takes about ColdShare of a busy loop (10,000 idle sockets: a 3.5-4.2 ms pass, a 35-40 ms pace).
+    private static readonly TimeSpan ColdAfter = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MinColdPace = TimeSpan.FromMilliseconds(10);
+    private const double ColdShare = 0.1;
+
+    // The tiers' clock when this tick started, and again once its select returned.
+    private long _tickNow;
+
+    // This tick's select covered the cold tier too (the loop had nothing to do for a whole pace).
+    private bool _selectedEverything;
 
     // Registrations that watch nothing are in no select list, so a socket disposed under one never makes a select
     // fail. They are checked together, once per MaxSelectTimeout, by one zero-timeout select of their own; with none
     // of them (the common case) a tick pays one comparison.
-    private readonly List<Socket> _idleList = new();
-    private Socket[] _idleSockets;
-    private int _idleCount;
     private long _idleCheckDue;
 
     /// <summary>How many probe-and-evict rounds one tick may run before a still-failing select counts as unexplained.</summary>
@@ -83,9 +74,9 @@ public sealed partial class Reactor
     }
 
     /// <summary>
-    /// Runs exactly one tick on the calling thread: queued work, due timers, one <c>Socket.Select</c> waiting at most
-    /// <paramref name="timeout"/> (less when a timer is due sooner), and dispatch. For embedding the reactor in a
-    /// caller's own loop.
+    /// Runs exactly one tick on the calling thread: queued work, due timers, a <c>Socket.Select</c> waiting at most
+    /// <paramref name="timeout"/> (less when a timer, or the next slice of idle sockets, is due sooner), and dispatch.
+    /// For embedding the reactor in a caller's own loop.
     /// </summary>
     /// <remarks>
     /// <see cref="Stop"/> ends this call's wait: a stop requested while it waits, during its callbacks, or before it
@@ -184,20 +175,30 @@ public sealed partial class Reactor
     private int Tick(TimeSpan maxWait)
     {
         _dispatched = 0;
+        _tickNow = _tiers.Now();
 
         // 1. Cross-thread changes and posted work. Re-arm the wake-up first: anything queued after this point sends
-        //    a fresh datagram, so the select below cannot sleep through it.
+        //    a fresh datagram, so the select below cannot sleep through it. Work from elsewhere counts as activity:
+        //    a loop that other threads keep busy is not idle (see SocketTiers.ShouldSelectEverything).
         _wakeup.Reset();
-        DrainQueue();
-
-        // 2. Timers that are due, then (rarely) the check of sockets that watch nothing.
-        RunDueTimers();
-        if (_idleCount > 0)
+        if (!_queue.IsEmpty)
         {
-            CheckIdleSockets();
+            DrainQueue();
+            _tiers.NoteEvent(_tickNow);
         }
 
-        // 3-4. Wait for readiness. On failure, evict the dead sockets and try again within this tick.
+        // 2. Timers that are due; then, now and then, the sockets that watch nothing (are they still alive?) and the
+        //    sockets that have gone quiet (cold from now on).
+        RunDueTimers();
+        CheckIdleSockets();
+        if (_tiers.DemoteQuiet(_tickNow))
+        {
+            _sets.MarkDirty();
+        }
+
+        // 3. Select: the hot sockets, waiting at most until a timer or the next cold slice is due; or everything at
+        //    once, if the loop has had nothing to do for a whole pace and may wait three. On failure, evict the dead
+        //    sockets and try again within this tick.
         if (!SelectReady(maxWait))
         {
             DeliverCloses();
@@ -205,12 +206,26 @@ public sealed partial class Reactor
             return _dispatched;
         }
 
-        // 5. Dispatch, in the order promised: readable, writable, error. Each callback re-checks that its
-        //    registration is still active and still wants the event, since an earlier callback may have changed it.
+        // 4. Poll the cold sockets whose turn has come, in slices; the ready ones join this tick's dispatch.
+        PollColdSlices();
+
+        // 5. Dispatch, in the order promised: readable, writable, error (hot sockets, then cold ones, in each). Each
+        //    callback re-checks that its registration is still active and still wants the event, since an earlier
+        //    callback may have changed it.
         long dispatchStart = ReactorMetrics.DispatchDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
-        Dispatch(_read, _readSockets, _readRegs, _readCount, Interest.Read);
-        Dispatch(_write, _writeSockets, _writeRegs, _writeCount, Interest.Write);
-        Dispatch(_error, _errorSockets, _errorRegs, _errorCount, Interest.Error);
+        int dispatchedBefore = _dispatched;
+        Dispatch(_selectedEverything ? _sets.AllRead : _sets.Read, Interest.Read);
+        Dispatch(_sets.ColdReadyRead, Interest.Read);
+        Dispatch(_sets.Write, Interest.Write);
+        Dispatch(_selectedEverything ? _sets.AllError : _sets.Error, Interest.Error);
+        Dispatch(_sets.ColdReadyError, Interest.Error);
+        _sets.ColdReadyRead.Clear();
+        _sets.ColdReadyError.Clear();
+        if (_dispatched != dispatchedBefore)
+        {
+            _tiers.NoteEvent(_tickNow);
+        }
+
         DeliverCloses();
         if (dispatchStart != 0)
         {
@@ -239,20 +254,38 @@ public sealed partial class Reactor
     {
         for (int round = 1; ; round++)
         {
-            // Fill first: a registration that has just stopped watching anything schedules the idle check, which
+            // Rebuild first: a registration that has just stopped watching anything schedules the idle check, which
             // the timeout must then not outlast.
-            FillLists();
-            int timeoutMicros = ComputeTimeoutMicros(maxWait);
+            RebuildIfDirty();
+            int timeoutMicros = ComputeTimeoutMicros(maxWait, out bool everything);
+            SelectList read = _sets.Read, error = _sets.Error;
+            if (everything)
+            {
+                _sets.BuildAll(_tiers.Cold.Registrations);
+                read = _sets.AllRead;
+                error = _sets.AllError;
+            }
+
+            read.Fill(_wakeup.Socket);
+            _sets.Write.Fill(null);
+            error.Fill(null);
             try
             {
                 long selectStart = ReactorMetrics.SelectDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
-                SelectImplementation(_read, _write, _error, timeoutMicros);
+                SelectImplementation(read.Sockets, _sets.Write.Sockets, error.Sockets, timeoutMicros);
                 if (selectStart != 0)
                 {
                     ReactorMetrics.SelectDuration.Record(Stopwatch.GetElapsedTime(selectStart).TotalSeconds, MetricTag);
                 }
 
                 _consecutiveSelectFailures = 0;
+                _selectedEverything = everything;
+                _tickNow = _tiers.Now();
+                if (everything)
+                {
+                    _tiers.Cold.Restart(_tickNow);
+                }
+
                 return true;
             }
             catch (Exception selectError) when (selectError is not OutOfMemoryException)
@@ -273,91 +306,93 @@ public sealed partial class Reactor
     }
 
     /// <summary>
-    /// Refills the select lists from the master arrays: three block copies, no per-socket work. The masters are
-    /// rebuilt from the registration table only when a registration came, went or changed its interest.
+    /// Rebuilds the hot lists when a registration came, went, changed its interest or moved between tiers: the
+    /// only time the lists cost more than three block copies.
     /// </summary>
-    private void FillLists()
+    private void RebuildIfDirty()
     {
-        RebuildMastersIfDirty();
-        CopyInto(_read, _wakeup.Socket, _readSockets, _readCount);
-        CopyInto(_write, null, _writeSockets, _writeCount);
-        CopyInto(_error, null, _errorSockets, _errorCount);
-    }
-
-    private void RebuildMastersIfDirty()
-    {
-        // A plain read first: the interlocked exchange (a full fence) is paid only in ticks that have a change.
-        if (Volatile.Read(ref _listsDirty) != 0 && Interlocked.Exchange(ref _listsDirty, 0) != 0)
+        if (!_sets.TakeDirty())
         {
-            RebuildMasters();
-        }
-    }
-
-    private static void CopyInto(List<Socket> list, Socket? first, Socket[] master, int count)
-    {
-        int offset = first is null ? 0 : 1;
-        CollectionsMarshal.SetCount(list, offset + count);
-        Span<Socket> span = CollectionsMarshal.AsSpan(list);
-        if (first is not null)
-        {
-            span[0] = first;
+            return;
         }
 
-        master.AsSpan(0, count).CopyTo(span[offset..]);
-    }
-
-    private void RebuildMasters()
-    {
-        int readCount = 0, writeCount = 0, errorCount = 0, idleCount = 0;
-        Registration[] table = _table;
-        for (int i = 0; i < _count; i++)
-        {
-            Registration registration = table[i];
-            int interest = registration.InterestBits;
-            if (interest == 0)
-            {
-                _idleSockets[idleCount++] = registration.Socket;
-                continue;
-            }
-
-            if ((interest & (int)Interest.Read) != 0)
-            {
-                _readSockets[readCount] = registration.Socket;
-                _readRegs[readCount++] = registration;
-            }
-
-            if ((interest & (int)Interest.Write) != 0)
-            {
-                _writeSockets[writeCount] = registration.Socket;
-                _writeRegs[writeCount++] = registration;
-            }
-
-            if ((interest & (int)Interest.Error) != 0)
-            {
-                _errorSockets[errorCount] = registration.Socket;
-                _errorRegs[errorCount++] = registration;
-            }
-        }
-
-        // Drop the references past the new ends, so closed registrations and their sockets can be collected.
-        ClearTail(_readSockets, _readRegs, readCount, _readCount);
-        ClearTail(_writeSockets, _writeRegs, writeCount, _writeCount);
-        ClearTail(_errorSockets, _errorRegs, errorCount, _errorCount);
-        if (_idleCount > idleCount)
-        {
-            Array.Clear(_idleSockets, idleCount, _idleCount - idleCount);
-        }
-        else if (_idleCount == 0 && idleCount > 0)
+        _tiers.PromoteChangedElsewhere(_tickNow);
+        bool hadIdle = _sets.WatchingNothing.Count > 0;
+        _sets.Rebuild(_tiers.Hot);
+        if (!hadIdle && _sets.WatchingNothing.Count > 0)
         {
             // The first idle registration starts the clock: a socket disposed under it from now on is found within
             // one period.
             _idleCheckDue = _time.GetTimestamp() + _idleCheckPeriod;
         }
+    }
 
-        _readCount = readCount;
-        _writeCount = writeCount;
-        _errorCount = errorCount;
-        _idleCount = idleCount;
+    /// <summary>
+    /// Polls the cold sockets that are due, in slices small enough that the runtime allocates nothing, and keeps the
+    /// ready ones for the dispatch. A slice that fails holds a dead socket: the probe evicts it (and any other dead
+    /// one) and the slice is polled again, so a cold socket's death is found within the pace too.
+    /// </summary>
+    private void PollColdSlices()
+    {
+        ColdTier cold = _tiers.Cold;
+        if (_selectedEverything || cold.Count == 0)
+        {
+            return;
+        }
+
+        SelectList read = _sets.SliceRead, error = _sets.SliceError;
+        int due = cold.Due(_tickNow);
+        int round = 0;
+        while (due > 0 && cold.Count > 0)
+        {
+            int taken = cold.TakeSlice(read, error);
+            int entries = read.Count + error.Count;
+            read.Fill(null);
+            error.Fill(null);
+            long start = Stopwatch.GetTimestamp();
+            try
+            {
+                SelectImplementation(read.Count > 0 ? read.Sockets : null, null, error.Count > 0 ? error.Sockets : null, 0);
+                _consecutiveSelectFailures = 0;
+            }
+            catch (Exception selectError) when (selectError is not OutOfMemoryException)
+            {
+                // Expected: a cold socket died behind the reactor's back. As in SelectReady.
+                if (++round <= MaxEvictionRounds && EvictDeadSockets() > 0)
+                {
+                    DeliverCloses();
+                    continue;
+                }
+
+                BackOffAfterUnexplainedFailure(selectError);
+                break;
+            }
+
+            long elapsed = Stopwatch.GetTimestamp() - start;
+            KeepReady(read, _sets.ColdReadyRead);
+            KeepReady(error, _sets.ColdReadyError);
+            cold.Polled(taken, entries, elapsed, _tickNow);
+            due -= taken;
+        }
+
+        // The slices' sockets stay referenced only until the next slice; release them so closed ones can go.
+        read.Sockets.Clear();
+        error.Sockets.Clear();
+        _sets.ColdReadyRead.Fill(null);
+        _sets.ColdReadyError.Fill(null);
+    }
+
+    private static void KeepReady(SelectList slice, SelectList ready)
+    {
+        List<Socket> sockets = slice.Sockets;
+        int from = 0;
+        for (int i = 0; i < sockets.Count; i++)
+        {
+            if (slice.Next(sockets[i], ref from) is { } registration)
+            {
+                ready.Add(registration);
+            }
+        }
     }
 
     /// <summary>
@@ -366,6 +401,11 @@ public sealed partial class Reactor
     /// </summary>
     private void CheckIdleSockets()
     {
+        if (_sets.WatchingNothing.Count == 0)
+        {
+            return;
+        }
+
         long now = _time.GetTimestamp();
         if (now < _idleCheckDue)
         {
@@ -373,16 +413,17 @@ public sealed partial class Reactor
         }
 
         _idleCheckDue = now + _idleCheckPeriod;
-        RebuildMastersIfDirty();
-        if (_idleCount == 0)
+        RebuildIfDirty();
+        SelectList idle = _sets.WatchingNothing;
+        if (idle.Count == 0)
         {
             return;
         }
 
-        CopyInto(_idleList, null, _idleSockets, _idleCount);
+        idle.Fill(null);
         try
         {
-            SelectImplementation(_idleList, null, null, 0);
+            SelectImplementation(idle.Sockets, null, null, 0);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -392,22 +433,14 @@ public sealed partial class Reactor
         }
         finally
         {
-            _idleList.Clear();
+            idle.Sockets.Clear();
         }
     }
 
-    private static void ClearTail(Socket[] sockets, Registration[] regs, int newCount, int oldCount)
+    private void Dispatch(SelectList list, Interest which)
     {
-        if (oldCount > newCount)
-        {
-            Array.Clear(sockets, newCount, oldCount - newCount);
-            Array.Clear(regs, newCount, oldCount - newCount);
-        }
-    }
-
-    private void Dispatch(List<Socket> ready, Socket[] sockets, Registration[] regs, int regCount, Interest which)
-    {
-        int j = 0;
+        List<Socket> ready = list.Sockets;
+        int from = 0;
         for (int i = 0; i < ready.Count; i++)
         {
             Socket socket = ready[i];
@@ -417,21 +450,21 @@ public sealed partial class Reactor
                 continue;
             }
 
-            // Select keeps ready sockets in list order, so the matching registration is at or after j. Should a
-            // runtime ever reorder the list, the search wraps around once instead of losing the event.
-            // The search runs over the master socket array, a contiguous run of references, so skipping the sockets
-            // that were not ready touches no registration objects.
-            int k = IndexOf(sockets, j, regCount, socket);
-            if (k < 0 && (k = IndexOf(sockets, 0, j, socket)) < 0)
+            Registration? registration = list.Next(socket, ref from);
+            if (registration is null || registration.State != Registration.StateActive || (registration.InterestBits & (int)which) == 0)
             {
                 continue;
             }
 
-            Registration registration = regs[k];
-            j = k + 1;
-            if (registration.State != Registration.StateActive || (registration.InterestBits & (int)which) == 0)
+            // An event makes a registration hot (again): from the next tick it is in the per-tick select.
+            if (registration.Cold)
             {
-                continue;
+                _tiers.Promote(registration, _tickNow);
+                _sets.MarkDirty();
+            }
+            else
+            {
+                registration.LastActive = _tickNow;
             }
 
             _dispatched++;
@@ -452,7 +485,7 @@ public sealed partial class Reactor
             }
             catch (Exception e)
             {
-                if (e is ObjectDisposedException && Probe(registration.Socket, (int)Interest.Read) is not null)
+                if (e is ObjectDisposedException && _probe.Check(registration.Socket, (int)Interest.Read, SelectImplementation) is not null)
                 {
                     // The socket was disposed behind the reactor's back after the select began (by another thread, or
                     // an earlier callback of this tick) and the handler tripped over it: a dead socket, as promised,
@@ -480,19 +513,6 @@ public sealed partial class Reactor
         }
     }
 
-    private static int IndexOf(Socket[] sockets, int from, int to, Socket socket)
-    {
-        for (int i = from; i < to; i++)
-        {
-            if (ReferenceEquals(sockets[i], socket))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
     private static string CallbackName(Interest which) => which switch
     {
         Interest.Read => nameof(IEventHandler.OnReadable),
@@ -501,31 +521,26 @@ public sealed partial class Reactor
     };
 
     /// <summary>
-    /// Probes every registered socket alone, with a zero timeout, in each list it was in (the read list for one that
-    /// watches nothing), and evicts the ones whose
-    /// probe throws. Also replaces the wake-up socket if it is the one that died. Returns how many were removed.
+    /// Probes every registered socket alone, hot and cold, with a zero timeout, in each list it was in (the read list
+    /// for one that watches nothing), and evicts the ones whose probe throws. Also replaces the wake-up socket if it
+    /// is the one that died. Returns how many were removed.
     /// </summary>
     private int EvictDeadSockets()
     {
         int evicted = 0;
 
-        // Backwards, because eviction moves the last registration into the freed slot.
-        for (int i = _count - 1; i >= 0; i--)
+        // Backwards, because eviction moves a later registration into the freed place (in either tier).
+        for (int i = _tiers.Cold.Count - 1; i >= 0; i--)
         {
-            Registration registration = _table[i];
-            int interest = registration.InterestBits;
-
-            // A socket watching nothing was in no list and cannot have failed this select, but if it is dead it is
-            // still a registration to end: probe it as if it were read, which costs nothing for a live one.
-            Exception? death = Probe(registration.Socket, interest == 0 ? (int)Interest.Read : interest);
-            if (death is not null)
-            {
-                EvictDead(registration, death);
-                evicted++;
-            }
+            evicted += EvictIfDead(_tiers.Cold.Registrations[i]);
         }
 
-        Exception? wakeupDeath = Probe(_wakeup.Socket, (int)Interest.Read);
+        for (int i = _tiers.Hot.Length - 1; i >= 0; i--)
+        {
+            evicted += EvictIfDead(_tiers.Hot[i]);
+        }
+
+        Exception? wakeupDeath = _probe.Check(_wakeup.Socket, (int)Interest.Read, SelectImplementation);
         if (wakeupDeath is not null)
         {
             Log.WakeupRecreated(_logger, _name, wakeupDeath);
@@ -536,6 +551,20 @@ public sealed partial class Reactor
         return evicted;
     }
 
+    private int EvictIfDead(Registration registration)
+    {
+        // A socket watching nothing was in no list and cannot have failed this select, but if it is dead it is still
+        // a registration to end: the probe checks it as if it read, which costs nothing for a live one.
+        Exception? death = _probe.Check(registration.Socket, registration.InterestBits, SelectImplementation);
+        if (death is null)
+        {
+            return 0;
+        }
+
+        EvictDead(registration, death);
+        return 1;
+    }
+
     private void EvictDead(Registration registration, Exception death)
     {
         Log.DeadSocketEvicted(_logger, _name, registration, death);
@@ -544,41 +573,6 @@ public sealed partial class Reactor
         {
             ReactorMetrics.DeadSockets.Add(1, MetricTag);
         }
-    }
-
-    private Exception? Probe(Socket socket, int interest)
-    {
-        try
-        {
-            if ((interest & (int)Interest.Read) != 0)
-            {
-                ProbeOne(socket, 0);
-            }
-
-            if ((interest & (int)Interest.Write) != 0)
-            {
-                ProbeOne(socket, 1);
-            }
-
-            if ((interest & (int)Interest.Error) != 0)
-            {
-                ProbeOne(socket, 2);
-            }
-
-            return null;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // Expected: this is how a dead socket identifies itself.
-            return e;
-        }
-    }
-
-    private void ProbeOne(Socket socket, int list)
-    {
-        _probe.Clear();
-        _probe.Add(socket);
-        SelectImplementation(list == 0 ? _probe : null, list == 1 ? _probe : null, list == 2 ? _probe : null, 0);
     }
 
     /// <summary>
@@ -604,11 +598,14 @@ public sealed partial class Reactor
 
     /// <summary>
     /// The select timeout in microseconds: zero when work is already waiting, otherwise the time to the next timer
-    /// capped at <paramref name="maxWait"/>, rounded up to whole milliseconds (the runtime truncates to
-    /// milliseconds, and a truncated sub-millisecond wait would make the loop spin). -1 waits indefinitely.
+    /// (or idle check, or cold slice) capped at <paramref name="maxWait"/>, rounded up to whole milliseconds (the
+    /// runtime truncates to milliseconds, and a truncated sub-millisecond wait would make the loop spin). -1 waits
+    /// indefinitely. <paramref name="everything"/>: whether this wait selects the cold tier too (see
+    /// <see cref="SocketTiers.ShouldSelectEverything"/>); if not, the wait ends when the next cold slice is due.
     /// </summary>
-    private int ComputeTimeoutMicros(TimeSpan maxWait)
+    private int ComputeTimeoutMicros(TimeSpan maxWait, out bool everything)
     {
+        everything = false;
         if (!_queue.IsEmpty || _pendingCloses.Count > 0 || Volatile.Read(ref _stopRequested) != 0
             || _runToken.IsCancellationRequested || Volatile.Read(ref _disposed))
         {
@@ -617,16 +614,44 @@ public sealed partial class Reactor
 
         long waitTicks = maxWait == Timeout.InfiniteTimeSpan ? -1 : maxWait.Ticks;
         bool haveTimer = _timers.TryPeek(out _, out TimerKey next);
-        if (haveTimer || _idleCount > 0)
+        bool haveIdle = _sets.WatchingNothing.Count > 0;
+        if (haveTimer || haveIdle)
         {
             long now = _time.GetTimestamp();
             if ((haveTimer && !WaitAtMostUntil(next.Due, now, ref waitTicks))
-                || (_idleCount > 0 && !WaitAtMostUntil(_idleCheckDue, now, ref waitTicks)))
+                || (haveIdle && !WaitAtMostUntil(_idleCheckDue, now, ref waitTicks)))
             {
                 return 0;
             }
         }
 
+        int micros = ToWholeMilliseconds(waitTicks);
+        if (_tiers.Cold.Count == 0)
+        {
+            return micros;
+        }
+
+        long nowTier = _tiers.Now();
+        everything = _tiers.ShouldSelectEverything(nowTier, micros);
+        if (!everything)
+        {
+            // Wake for the next slice (whole milliseconds, rounded up: it may come a little late, never spin).
+            long untilSlice = _tiers.UntilNextSlice(nowTier);
+            if (untilSlice <= 0)
+            {
+                return 0;
+            }
+
+            int sliceMicros = ToWholeMilliseconds(untilSlice);
+            micros = micros < 0 ? sliceMicros : Math.Min(micros, sliceMicros);
+        }
+
+        return micros;
+    }
+
+    /// <summary>A wait in TimeSpan ticks (-1: unbounded) as select's microseconds, rounded up to whole milliseconds.</summary>
+    private static int ToWholeMilliseconds(long waitTicks)
+    {
         if (waitTicks < 0)
         {
             return -1;

@@ -20,6 +20,11 @@ namespace SelectReactor;
 /// <see cref="CloseReason.DeadSocket"/>, and carries on serving the others in the same tick.
 /// </para>
 /// <para>
+/// A select costs what it polls, so sockets with no event for a second leave the per-tick select and are polled in
+/// small slices at a pace that keeps them to about a tenth of a busy loop; their readiness is noticed within
+/// <see cref="ReactorOptions.MaxColdSocketDelay"/> (40 ms by default), and at once when the loop is otherwise idle.
+/// </para>
+/// <para>
 /// Thread rules: <see cref="Register(Socket, IEventHandler, Interest)"/>, <see cref="Registration.Interest"/>,
 /// <see cref="Registration.Dispose"/>, <see cref="Post(Action)"/>, <see cref="Schedule"/>, <see cref="Stop"/> and
 /// <see cref="Dispose"/> are safe from any thread. Calls from other threads are queued and wake the reactor at once.
@@ -47,9 +52,11 @@ public sealed partial class Reactor : IDisposable
     private int _registrationCount;
     private byte[] _receiveBuffer = [];
 
-    // The flat registration table, reactor thread only. Registration.Slot is the index; removal swaps the last in.
-    private Registration[] _table = new Registration[16];
-    private int _count;
+    // Every registration, in its tier (hot: selected every tick; cold: polled in slices), and the lists handed to
+    // Socket.Select. Reactor thread only.
+    private readonly SocketTiers _tiers;
+    private readonly SelectSets _sets = new(16);
+    private readonly DeadSocketProbe _probe = new();
 
     // OnClosed notifications wait here until the running callback returns, so they never re-enter a handler.
     private readonly Queue<(Registration Registration, CloseReason Reason, Exception? Error)> _pendingCloses = new();
@@ -68,16 +75,9 @@ public sealed partial class Reactor : IDisposable
         _maxSelectTimeout = options.MaxSelectTimeout;
         _idleCheckPeriod = TimeSpanToTimestamp(_maxSelectTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromSeconds(1) : _maxSelectTimeout);
         _wakeup = new WakeupSocket();
-        _read = new List<Socket>(_table.Length + 1);
-        _write = new List<Socket>(_table.Length);
-        _error = new List<Socket>(_table.Length);
-        _readSockets = new Socket[_table.Length];
-        _writeSockets = new Socket[_table.Length];
-        _errorSockets = new Socket[_table.Length];
-        _idleSockets = new Socket[_table.Length];
-        _readRegs = new Registration[_table.Length];
-        _writeRegs = new Registration[_table.Length];
-        _errorRegs = new Registration[_table.Length];
+
+        // Real time, not the timer clock: a fake clock that stands still must not stop cold sockets being polled.
+        _tiers = new SocketTiers(TimeProvider.System, ColdAfter, MinColdPace, options.MaxColdSocketDelay, ColdShare);
     }
 
     /// <summary>The reactor's name from <see cref="ReactorOptions.Name"/>, or "reactor".</summary>
@@ -256,11 +256,28 @@ public sealed partial class Reactor : IDisposable
         ShutDownOnce();
     }
 
-    internal void OnInterestChanged()
+    internal void OnInterestChanged(Registration registration)
     {
-        Volatile.Write(ref _listsDirty, 1);
+        if (IsOnReactorThread)
+        {
+            // A change is activity: a cold registration is hot again at once (and one that now waits to write must
+            // be), so the next fill reads the new interest in the per-tick select.
+            if (registration.Cold)
+            {
+                _tiers.Promote(registration, _tickNow);
+            }
+            else
+            {
+                registration.LastActive = _tickNow;
+            }
 
-        // On the reactor thread the next fill reads the new interest; elsewhere the select may be long, so wake it.
+            _sets.MarkDirty();
+            return;
+        }
+
+        // Elsewhere the select may be long: flag it for the rebuild, which finds it among the cold ones, and wake.
+        _tiers.InterestChangedElsewhere(registration);
+        _sets.MarkDirty();
         WakeIfRunningElsewhere();
     }
 
@@ -313,36 +330,14 @@ public sealed partial class Reactor : IDisposable
             return;
         }
 
-        if (_count == _table.Length)
-        {
-            GrowTable();
-        }
-
-        registration.Slot = _count;
-        _table[_count++] = registration;
-        _listsDirty = 1;
+        _tiers.Add(registration, _tickNow);
+        _sets.MarkDirty();
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             // Read while the socket surely lives, so the line about its closing can name it even if it died first.
             SocketDescription.Remember(registration);
             Log.Registered(_logger, _name, registration);
         }
-    }
-
-    private void GrowTable()
-    {
-        int size = _table.Length * 2;
-        Array.Resize(ref _table, size);
-        Array.Resize(ref _readSockets, size);
-        Array.Resize(ref _writeSockets, size);
-        Array.Resize(ref _errorSockets, size);
-        Array.Resize(ref _idleSockets, size);
-        Array.Resize(ref _readRegs, size);
-        Array.Resize(ref _writeRegs, size);
-        Array.Resize(ref _errorRegs, size);
-        _read.Capacity = size + 1;
-        _write.Capacity = size;
-        _error.Capacity = size;
     }
 
     /// <summary>
@@ -356,15 +351,10 @@ public sealed partial class Reactor : IDisposable
             return;
         }
 
-        int slot = registration.Slot;
-        if (slot >= 0)
+        if (registration.Slot >= 0)
         {
-            Registration last = _table[--_count];
-            _table[slot] = last;
-            last.Slot = slot;
-            _table[_count] = null!;
-            registration.Slot = -1;
-            _listsDirty = 1;
+            _tiers.Remove(registration);
+            _sets.MarkDirty();
         }
 
         Interlocked.Decrement(ref _registrationCount);
@@ -427,9 +417,9 @@ public sealed partial class Reactor : IDisposable
         try
         {
             dropped = DropQueue();
-            while (_count > 0)
+            while (_tiers.Count > 0)
             {
-                Close(_table[_count - 1], CloseReason.ReactorDisposed, null);
+                Close(_tiers.Last, CloseReason.ReactorDisposed, null);
             }
 
             DeliverCloses();

@@ -31,8 +31,20 @@ public sealed class Registration : IDisposable
     private volatile int _interest;
     private volatile int _state;
 
-    /// <summary>Index in the reactor's flat registration table, or -1 while not in it. Reactor thread only.</summary>
+    /// <summary>Index in the reactor's hot or cold tier (see <see cref="Cold"/>), or -1 while in neither. Reactor thread only.</summary>
     internal int Slot = -1;
+
+    /// <summary>In the cold tier: polled in slices, not every tick (see SocketTiers). Reactor thread only.</summary>
+    internal bool Cold;
+
+    /// <summary>When the registration last had an event or an interest change, on the tiers' clock. Reactor thread only.</summary>
+    internal long LastActive;
+
+    /// <summary>Whether the socket listens: 0 not asked yet, 1 yes (never goes cold), 2 no. Reactor thread only.</summary>
+    internal byte Listening;
+
+    /// <summary>Set when the interest was changed off the reactor thread, so a cold registration is found and made hot.</summary>
+    internal volatile bool InterestChanged;
 
     /// <summary>
     /// The socket's end points as last read while it lived ("local -> remote"), for log lines written after it died.
@@ -75,7 +87,7 @@ public sealed class Registration : IDisposable
             }
 
             _interest = (int)value;
-            Reactor.OnInterestChanged();
+            Reactor.OnInterestChanged(this);
         }
     }
 

@@ -43,6 +43,9 @@ internal sealed class LoopbackPairs : IDisposable
     /// <summary>The accepted (server) ends; nothing is ever sent to them, so they are never readable.</summary>
     public Socket[] Servers { get; }
 
+    /// <summary>The connecting ends.</summary>
+    public Socket[] Clients => _clients;
+
     public void Dispose()
     {
         foreach (Socket? s in Servers)

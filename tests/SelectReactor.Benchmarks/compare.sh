@@ -36,6 +36,22 @@ usage: tests/SelectReactor.Benchmarks/compare.sh [options]
   --strace             instead of the comparison: syscalls per message of each server under strace -c -f, while
                        EchoClient sends a fixed number of ping-pong messages (default servers: selectreactor)
   --strace-messages N  messages for --strace (default 50000), over --strace-conns (default 50)
+  --idle LIST          instead of the comparison: the idle-connection comparison, once for each count of idle
+                       connections in LIST (e.g. 10000,50000), held by idlehold (default servers: selectreactor,
+                       select,epoll). Per server and round, one fresh server process: ping-pong 64 B over
+                       --idle-active connections alone, then N idle held, the server's CPU with nothing active,
+                       then the same ping-pong with the N idle held while idlehold times the first echo on
+                       --idle-probes long-idle connections
+  --idle-active N      active connections in --idle (default 50)
+  --idle-window S      seconds of server CPU measured with every connection idle (default 10)
+  --idle-probes K      first-echo probes on long-idle connections (default 120)
+  --set-port-range     if net.ipv4.ip_local_port_range is too narrow for an --idle count, widen it to 1024-65535
+                       for the run and restore it on exit (root only; it is a machine-wide setting)
+  --ref REF            also run server selectreactor-ref: samples/EchoServer built from git REF (git archive into
+                       $TMPDIR/selectreactor-ref/SHA), to measure a change against the code before it in one run
+  --idlehold-src FILE  idlehold.c (default ../shared/bench/idlehold.c beside the repository)
+  --proto-args ARGS    options for the prototype servers proto-naive, proto-tiered, proto-helper (IdleLab/, the
+                       measurements behind the design for idle connections; see RESULTS.md)
   --echoload-src FILE  echoload.c (default ../shared/bench/echoload.c beside the repository)
   --tls                the TLS comparison instead: samples/EchoServer --tls-cert against a .NET async/await SslStream
                        server (tests/Baselines/AsyncTlsEchoServer), servers selectreactor,async, configs
@@ -44,7 +60,10 @@ usage: tests/SelectReactor.Benchmarks/compare.sh [options]
   -h, --help           this text
 
 Needs: the .NET 10 SDK, gcc, node (for the node server), taskset, strace for --strace; openssl and libssl-dev
-(echoload --tls) for --tls.
+(echoload --tls) for --tls. --idle N needs, per process, a descriptor limit of N + 1,000 (the script raises the soft
+limit up to the hard one, and tries prlimit for more), an ephemeral port range of N + 1,000 ports
+(net.ipv4.ip_local_port_range; see --set-port-range) and net.core.somaxconn >= 512; it says which is missing and
+skips that count.
 EOF
 }
 
@@ -64,6 +83,15 @@ mode="compare"
 strace_messages=50000
 strace_conns=50
 echoload_src="$ROOT/../shared/bench/echoload.c"
+idlehold_src="$ROOT/../shared/bench/idlehold.c"
+idle_counts=""
+idle_active=50
+idle_window=10
+idle_probes=120
+set_port_range=0
+ORIG_PORT_RANGE="" # what --set-port-range changed, restored on exit
+ref=""
+proto_args=""
 tls=0
 configs_given=0
 
@@ -86,21 +114,32 @@ while [ "$#" -gt 0 ]; do
     --strace-messages) need_value "$@"; strace_messages="$2"; shift 2 ;;
     --strace-conns) need_value "$@"; strace_conns="$2"; shift 2 ;;
     --echoload-src) need_value "$@"; echoload_src="$2"; shift 2 ;;
+    --idlehold-src) need_value "$@"; idlehold_src="$2"; shift 2 ;;
+    --idle) need_value "$@"; mode="idle"; idle_counts="$2"; shift 2 ;;
+    --idle-active) need_value "$@"; idle_active="$2"; shift 2 ;;
+    --idle-window) need_value "$@"; idle_window="$2"; shift 2 ;;
+    --idle-probes) need_value "$@"; idle_probes="$2"; shift 2 ;;
+    --set-port-range) set_port_range=1; shift ;;
+    --ref) need_value "$@"; ref="$2"; shift 2 ;;
+    --proto-args) need_value "$@"; proto_args="$2"; shift 2 ;;
     --tls) tls=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
 done
 if [ "$mode" = "strace" ] && [ "$servers_given" -eq 0 ]; then servers="selectreactor"; fi
+if [ "$mode" = "idle" ] && [ "$servers_given" -eq 0 ]; then servers="selectreactor,select,epoll"; fi
+if [ -n "$ref" ] && [[ ",$servers," != *,selectreactor-ref,* ]]; then servers="$servers,selectreactor-ref"; fi
 if [ "$tls" -eq 1 ]; then
   [ "$servers_given" -eq 1 ] || servers="selectreactor,async"
   [ "$configs_given" -eq 1 ] || configs="pp1,pp50,stream10"
-  [ "$mode" = compare ] || { echo "compare.sh: --tls compares; it does not combine with --strace" >&2; exit 2; }
+  [ "$mode" = compare ] || { echo "compare.sh: --tls compares; it does not combine with --strace or --idle" >&2; exit 2; }
 fi
 
 is_number() { [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]]; }
 for v in "$duration" "$warmup" "$connect_rate"; do is_number "$v" || { echo "compare.sh: not a number: $v" >&2; exit 2; }; done
-for v in "$rounds" "$client_threads" "$strace_messages" "$strace_conns"; do
+for v in "$idle_window"; do is_number "$v" || { echo "compare.sh: not a number: $v" >&2; exit 2; }; done
+for v in "$rounds" "$client_threads" "$strace_messages" "$strace_conns" "$idle_active" "$idle_probes" ${idle_counts//,/ }; do
   [[ "$v" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: not a positive integer: $v" >&2; exit 2; }
 done
 
@@ -114,6 +153,7 @@ server_path() {
     case "$1" in
       selectreactor) echo "$ROOT/samples/EchoServer/bin/Release/net10.0/EchoServer" ;;
       async) echo "$ROOT/tests/Baselines/AsyncTlsEchoServer/bin/Release/net10.0/AsyncTlsEchoServer" ;;
+      selectreactor-ref) [ -n "$ref" ] || return 1; echo "$REF_DIR/samples/EchoServer/bin/Release/net10.0/EchoServer" ;;
       *) return 1 ;; # the other baselines speak no TLS
     esac
     return 0
@@ -124,6 +164,8 @@ server_path() {
     select) echo "$ROOT/tests/Baselines/SelectEchoServer/bin/Release/net10.0/SelectEchoServer" ;;
     epoll) echo "$BIN_DIR/epoll_echo" ;;
     node) echo "$ROOT/tests/Baselines/node/echo.js" ;;
+    selectreactor-ref) [ -n "$ref" ] || return 1; echo "$REF_DIR/samples/EchoServer/bin/Release/net10.0/EchoServer" ;;
+    proto-naive|proto-tiered|proto-helper) echo "$ROOT/tests/SelectReactor.Benchmarks/bin/Release/net10.0/SelectReactor.Benchmarks" ;;
     *) return 1 ;;
   esac
 }
@@ -133,8 +175,9 @@ server_command() {
   local path
   path="$(server_path "$1")"
   case "$1" in
-    selectreactor) SERVER_CMD=("$path" --port 0 --max-connections 20000 --log-level Warning) ;;
+    selectreactor|selectreactor-ref) SERVER_CMD=("$path" --port 0 --max-connections "$SAMPLE_MAX_CONNECTIONS" --log-level Warning) ;;
     node) SERVER_CMD=(node "$path" --port 0) ;;
+    proto-*) SERVER_CMD=("$path" idle-lab echo --design "${1#proto-}" --port 0 $proto_args) ;;
     *) SERVER_CMD=("$path" --port 0) ;;
   esac
   if [ "$tls" -eq 1 ]; then SERVER_CMD+=(--tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem"); fi
@@ -145,11 +188,14 @@ server_label() {
     case "$1" in
       selectreactor) echo "SelectReactor TLS (EchoServer --tls-cert)" ;;
       async) echo ".NET async/await SslStream (AsyncTlsEchoServer)" ;;
+      selectreactor-ref) echo "SelectReactor TLS at $REF_SHA ($ref)" ;;
     esac
     return 0
   fi
   case "$1" in
     selectreactor) echo "SelectReactor (samples/EchoServer)" ;;
+    selectreactor-ref) echo "SelectReactor at $REF_SHA ($ref)" ;;
+    proto-*) echo "prototype: ${1#proto-} (IdleLab)" ;;
     async) echo ".NET async/await (AsyncEchoServer)" ;;
     select) echo ".NET hand-written Socket.Select (SelectEchoServer)" ;;
     epoll) echo "C epoll (epoll_echo.c)" ;;
@@ -172,22 +218,42 @@ config_label() {
   if [ "$MODE" = pingpong ]; then echo "ping-pong 64 B, $CONNS conn"; else echo "stream 16 KiB, $CONNS conn"; fi
 }
 
+REF_SHA=""
+REF_DIR=""
+if [ -n "$ref" ]; then
+  REF_SHA="$(git -C "$ROOT" rev-parse --short=10 "$ref^{commit}" 2>/dev/null)" || { echo "compare.sh: --ref $ref is not a commit" >&2; exit 2; }
+  # Outside the repository: a second copy of the projects below it would confuse tools that search for a project
+  # by name (BenchmarkDotNet stops with "more than one matching project file").
+  REF_DIR="${TMPDIR:-/tmp}/selectreactor-ref/$REF_SHA"
+fi
 for s in "${SERVERS[@]}"; do
-  server_path "$s" >/dev/null || { echo "compare.sh: unknown server $s$([ "$tls" -eq 1 ] && echo ' (with --tls: selectreactor, async)')" >&2; exit 2; }
+  server_path "$s" >/dev/null || { echo "compare.sh: unknown server $s$([ "$tls" -eq 1 ] && echo ' (with --tls: selectreactor, async)') (selectreactor-ref needs --ref)" >&2; exit 2; }
 done
 for c in "${CLIENTS[@]}"; do
   case "$c" in echoload|echoclient) ;; *) echo "compare.sh: unknown client $c" >&2; exit 2 ;; esac
 done
 max_conns=1
-for c in "${CONFIGS[@]}"; do parse_config "$c"; [ "$CONNS" -gt "$max_conns" ] && max_conns="$CONNS"; done
+if [ "$mode" = idle ]; then
+  IFS=, read -r -a IDLE_COUNTS <<<"$idle_counts"
+  for n in "${IDLE_COUNTS[@]}"; do [ $((n + idle_active)) -gt "$max_conns" ] && max_conns=$((n + idle_active)); done
+else
+  for c in "${CONFIGS[@]}"; do parse_config "$c"; [ "$CONNS" -gt "$max_conns" ] && max_conns="$CONNS"; done
+fi
+# The sample refuses connections beyond --max-connections: room for every connection of the largest load.
+SAMPLE_MAX_CONNECTIONS=$((max_conns + 1000 > 20000 ? max_conns + 1000 : 20000))
 
 # ---------------------------------------------------------------- descriptors
 # Each process needs a descriptor per connection plus its own (the .NET runtime keeps ~2 per loaded assembly).
-# Raise the soft limit as far as the hard limit allows, for this script and so for every process it starts.
-want_fds=25000
+# Raise the soft limit as far as the hard limit allows, for this script and so for every process it starts; if the
+# hard limit is too low, try to raise it too (prlimit, which needs CAP_SYS_RESOURCE).
+want_fds=$((max_conns + 1000 > 25000 ? max_conns + 1000 : 25000))
 hard_fds="$(ulimit -Hn)"
+if [ "$hard_fds" != unlimited ] && [ "$hard_fds" -lt "$want_fds" ]; then
+  prlimit --pid $$ --nofile="$want_fds:$want_fds" 2>/dev/null || true
+  hard_fds="$(ulimit -Hn)"
+fi
 if [ "$hard_fds" = unlimited ] || [ "$hard_fds" -ge "$want_fds" ]; then ulimit -n "$want_fds"; else ulimit -n "$hard_fds"; fi
-if [ "$(ulimit -n)" -lt $((max_conns + 1000)) ]; then
+if [ "$mode" != idle ] && [ "$(ulimit -n)" -lt $((max_conns + 1000)) ]; then
   echo "compare.sh: $max_conns connections need at least $((max_conns + 1000)) descriptors per process;" \
        "the hard limit is $hard_fds (raise it, e.g. in /etc/security/limits.conf or with prlimit)" >&2
   exit 2
@@ -198,7 +264,9 @@ mkdir -p "$BIN_DIR"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 if [ "$build" -eq 1 ]; then
   echo "compare.sh: building (Release)" >&2
-  for p in samples/EchoServer samples/EchoClient tests/Baselines/AsyncEchoServer tests/Baselines/SelectEchoServer tests/Baselines/AsyncTlsEchoServer; do
+  projects="samples/EchoServer samples/EchoClient tests/Baselines/AsyncEchoServer tests/Baselines/SelectEchoServer tests/Baselines/AsyncTlsEchoServer"
+  [[ ",$servers," == *,proto-* ]] && projects+=" tests/SelectReactor.Benchmarks"
+  for p in $projects; do
     dotnet build "$ROOT/$p" -c Release -nologo -v quiet >&2
   done
   gcc -O2 -Wall -o "$BIN_DIR/epoll_echo" "$ROOT/tests/Baselines/c/epoll_echo.c"
@@ -210,6 +278,27 @@ if [ "$build" -eq 1 ]; then
       gcc -O2 -Wall -DNO_TLS -o "$BIN_DIR/echoload" "$echoload_src"
     fi
   fi
+  if [ "$mode" = idle ] && [ -f "$idlehold_src" ]; then
+    gcc -O2 -Wall -o "$BIN_DIR/idlehold" "$idlehold_src"
+  fi
+  if [ -n "$ref" ]; then
+    # The reference build: the tree at REF, unpacked with git archive (not a git worktree: nothing in the
+    # repository changes) and built once per commit.
+    if [ ! -x "$(server_path selectreactor-ref)" ]; then
+      echo "compare.sh: building samples/EchoServer at $REF_SHA ($ref) in $REF_DIR" >&2
+      rm -rf "$REF_DIR" && mkdir -p "$REF_DIR"
+      git -C "$ROOT" archive "$REF_SHA" | tar -x -C "$REF_DIR"
+      dotnet build "$REF_DIR/samples/EchoServer" -c Release -nologo -v quiet >&2
+    fi
+  fi
+fi
+if [ "$mode" = idle ] && [ ! -x "$BIN_DIR/idlehold" ]; then
+  echo "compare.sh: idlehold is not built and $idlehold_src is missing (--idlehold-src)" >&2
+  exit 2
+fi
+if [ -n "$ref" ] && [ ! -x "$(server_path selectreactor-ref)" ]; then
+  echo "compare.sh: the reference server is not built: $(server_path selectreactor-ref) (run without --no-build)" >&2
+  exit 2
 fi
 for c in "${CLIENTS[@]}"; do
   if [ "$c" = echoload ] && [ ! -x "$BIN_DIR/echoload" ]; then
@@ -233,6 +322,7 @@ kill_tree() {
 cleanup() {
   local pid
   for pid in "${STARTED[@]}"; do kill_tree "$pid"; done
+  if [ -n "$ORIG_PORT_RANGE" ]; then echo "$ORIG_PORT_RANGE" >/proc/sys/net/ipv4/ip_local_port_range || true; fi
   rm -rf "$WORK"
 }
 # Once a process is reaped its id may be reused: stop tracking it.
@@ -503,9 +593,265 @@ run_strace() {
   echo "compare.sh: written to $results" >&2
 }
 
+# ---------------------------------------------------------------- idle mode
+# Whether N idle connections (plus the active ones) fit on this machine: descriptors per process, ephemeral ports
+# (every idle connection goes from 127.0.0.1 to the server's one port, so each needs its own client port) and the
+# accept backlog (idlehold connects in bursts of 500). Says what is missing and returns 1 if something is.
+idle_fits() {
+  local n="$1" need=$(($1 + idle_active + 1000)) fits=0 soft lo hi somaxconn
+  soft="$(ulimit -n)"
+  if [ "$soft" != unlimited ] && [ "$soft" -lt "$need" ]; then
+    echo "compare.sh: skipping $n idle: the server and idlehold each need $need descriptors, and the limit is $soft" \
+         "(hard $(ulimit -Hn)). Raise the hard limit (as root with CAP_SYS_RESOURCE: prlimit --pid \$\$ --nofile=$need:$need;" \
+         "or /etc/security/limits.conf, or LimitNOFILE= in a systemd unit) and run again" >&2
+    fits=1
+  fi
+  read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+  if [ $((hi - lo + 1)) -lt "$need" ] && [ "$set_port_range" -eq 1 ] && [ -z "$ORIG_PORT_RANGE" ]; then
+    ORIG_PORT_RANGE="$lo $hi"
+    if echo "1024 65535" >/proc/sys/net/ipv4/ip_local_port_range 2>/dev/null; then
+      echo "compare.sh: net.ipv4.ip_local_port_range widened from $lo-$hi to 1024-65535 for this run" >&2
+      read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+    else
+      ORIG_PORT_RANGE=""
+    fi
+  fi
+  if [ $((hi - lo + 1)) -lt "$need" ]; then
+    echo "compare.sh: skipping $n idle: it needs $need ephemeral ports and net.ipv4.ip_local_port_range is $lo-$hi" \
+         "($((hi - lo + 1)) ports). Widen it (sysctl -w net.ipv4.ip_local_port_range='1024 65535'), or pass --set-port-range" >&2
+    fits=1
+  fi
+  somaxconn="$(cat /proc/sys/net/core/somaxconn)"
+  if [ "$somaxconn" -lt 512 ]; then
+    echo "compare.sh: warning: net.core.somaxconn is $somaxconn, below idlehold's bursts of 500 connects: the" \
+         "servers' backlogs overflow and connects wait for SYN retransmits (sysctl -w net.core.somaxconn=4096)" >&2
+  fi
+  return $fits
+}
+
+# utime+stime of process $1, in clock ticks.
+cpu_ticks() {
+  local stat
+  read -r stat <"/proc/$1/stat" 2>/dev/null || { echo NA; return; }
+  stat="${stat##*) }"
+  set -- $stat
+  echo $((${12} + ${13}))
+}
+
+# echoload, ping-pong 64 B over $2 connections against port $1, pinned to core 1; sets LINE to its RESULT line
+# (empty if it printed none) and CPU_US to the server's CPU µs per message over the measured window (as in the
+# comparison: sampled every 50 ms, interpolated), and says so when echoload reported errors.
+echoload_pingpong() {
+  local -a args=(--port "$1" --conns "$2" --size 64 --mode pingpong --duration "$duration" --warmup "$warmup"
+    --connect-rate "$connect_rate" --connect-timeout 60)
+  [ "$verify" -eq 1 ] && args+=(--verify)
+  local rc=0 flag="$WORK/sampling" samples="$WORK/cpu.samples" sampler launched from to cpu
+  : >"$flag"
+  sample_cpu "$SERVER_PID" "$samples" "$flag" "$(awk -v d="$duration" -v w="$warmup" 'BEGIN { printf "%d", (d + w + 150) * 20 }')" &
+  sampler=$!
+  STARTED+=("$sampler")
+  sleep 0.1
+  launched="$EPOCHREALTIME"
+  taskset -c 1 "$BIN_DIR/echoload" "${args[@]}" >"$WORK/client.out" 2>"$WORK/client.err" || rc=$?
+  rm -f "$flag"
+  wait "$sampler" 2>/dev/null || true
+  forget "$sampler"
+  LINE="$(grep '^RESULT ' "$WORK/client.out" | tail -n 1 || true)"
+  CPU_US=NA
+  if [ -z "$LINE" ] || [ "$rc" -ne 0 ]; then
+    echo "compare.sh: echoload failed or reported errors (exit $rc):" >&2
+    head -n 5 "$WORK/client.err" >&2
+  fi
+  if [ -n "$LINE" ]; then
+    from="$(awk -v l="$launched" -v c="$(field "$LINE" connect_s)" -v w="$warmup" 'BEGIN { printf "%.6f", l + c + w }')"
+    to="$(awk -v f="$from" -v d="$duration" 'BEGIN { printf "%.6f", f + d }')"
+    cpu="$(cpu_between "$samples" "$from" "$to")"
+    CPU_US="$(awk -v c="$cpu" -v m="$(field "$LINE" msgs)" 'BEGIN { if (c == "NA" || m + 0 == 0) print "NA"; else printf "%.2f", c * 1e6 / m }')"
+  fi
+}
+
+# One server, one count of idle connections, one round. The order inside a run is fixed, so every server meets the
+# same sequence: 50 active alone; N idle connected; a pause; the server's CPU over --idle-window with everything
+# idle; 50 active again with the N idle held, while idlehold wakes --idle-probes long-idle connections one at a time
+# (each is idle since it connected, that is for --idle-window seconds and more).
+run_idle_one() { # server n round
+  local server="$1" n="$2" round="$3" status=ok
+  local alone="" loaded="" cold="" cpu_pct=NA rss=NA held_s=NA alone_cpu=NA loaded_cpu=NA
+  server_command "$server"
+  if ! start_server "${SERVER_CMD[@]}"; then
+    stop_server "$SERVER_PID"
+    printf '%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tstart-failed\n' "$n" "$server" "$round" >>"$RAW"
+    return
+  fi
+
+  echoload_pingpong "$SERVER_PORT" "$idle_active"
+  alone="$LINE"
+  alone_cpu="$CPU_US"
+
+  # idlehold's probes start --cold seconds after it prints "held": after the pause, the CPU window and echoload's
+  # warm-up, about a second into echoload's measured window. It holds far longer and is stopped with the run.
+  local settle=2 cold_s hold_s holder i t0 held
+  cold_s=$(awk -v s="$settle" -v w="$idle_window" -v u="$warmup" 'BEGIN { x = s + w + u + 1; printf "%d", (x == int(x)) ? x : int(x) + 1 }')
+  hold_s=$((cold_s + 900))
+  : >"$WORK/idle.out"
+  t0="$EPOCHREALTIME"
+  taskset -c 1 "$BIN_DIR/idlehold" "$SERVER_PORT" "$n" "$hold_s" "$cold_s" "$idle_probes" >"$WORK/idle.out" 2>"$WORK/idle.err" &
+  holder=$!
+  STARTED+=("$holder")
+  held=""
+  for ((i = 0; i < 600 + n / 20; i++)); do # 0.1 s steps: 60 s plus 5 s per thousand connections
+    held="$(sed -n 's/^held \([0-9]*\)$/\1/p' "$WORK/idle.out")"
+    [ -n "$held" ] && break
+    kill -0 "$holder" 2>/dev/null || break
+    sleep 0.1
+  done
+  held_s="$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')"
+  if [ "$held" != "$n" ]; then
+    status="held-${held:-none}"
+    echo "compare.sh: idlehold held ${held:-nothing} of $n against $server after $held_s s:" >&2
+    head -n 3 "$WORK/idle.err" >&2
+  else
+    sleep "$settle"
+    local c0 c1 w0 w1
+    c0="$(cpu_ticks "$SERVER_PID")"; w0="$EPOCHREALTIME"
+    sleep "$idle_window"
+    c1="$(cpu_ticks "$SERVER_PID")"; w1="$EPOCHREALTIME"
+    cpu_pct="$(awk -v a="$c0" -v b="$c1" -v s="$w0" -v e="$w1" -v hz="$(getconf CLK_TCK)" \
+      'BEGIN { if (a == "NA" || b == "NA") print "NA"; else printf "%.2f", 100 * (b - a) / hz / (e - s) }')"
+
+    echoload_pingpong "$SERVER_PORT" "$idle_active"
+    loaded="$LINE"
+    loaded_cpu="$CPU_US"
+    for ((i = 0; i < 600; i++)); do # the probes end on their own: at most 2 s each without an echo
+      cold="$(grep '^COLD ' "$WORK/idle.out" | tail -n 1 || true)"
+      [ -n "$cold" ] && break
+      kill -0 "$holder" 2>/dev/null || break
+      sleep 0.1
+    done
+    [ -n "$cold" ] || { status="no-cold-line"; echo "compare.sh: idlehold printed no COLD line against $server" >&2; }
+  fi
+  rss="$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo NA)"
+  stop_server "$SERVER_PID"
+  kill_tree "$holder"
+  wait "$holder" 2>/dev/null || true
+  forget "$holder"
+
+  [ -n "$alone" ] && [ "$(field "$alone" errors)" = 0 ] || [ "$status" != ok ] || status="echoload-alone"
+  [ -n "$loaded" ] && [ "$(field "$loaded" errors)" = 0 ] || [ "$status" != ok ] || status="echoload-idle"
+  local us2ms='function ms(x) { return x == "" ? "NA" : sprintf("%.2f", x / 1000) }'
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$server" "$round" \
+    "$(field "$alone" msgs_per_s)" "$(field "$alone" p99_us)" "$(field "$loaded" msgs_per_s)" "$(field "$loaded" p99_us)" \
+    "$(awk -v x="$(field "$cold" p50_us)" "$us2ms BEGIN { print ms(x) }")" \
+    "$(awk -v x="$(field "$cold" p99_us)" "$us2ms BEGIN { print ms(x) }")" \
+    "$(awk -v x="$(field "$cold" max_us)" "$us2ms BEGIN { print ms(x) }")" \
+    "$(field "$cold" lost)" "$cpu_pct" "$rss" "$held_s" "$status" "$alone_cpu" "$loaded_cpu" \
+    | sed 's/\t\t/\tNA\t/g; s/\t\t/\tNA\t/g' >>"$RAW"
+  printf 'compare.sh: idle %-6s %-17s round %s: alone %s msgs/s (p99 %s us, %s CPU us/msg); with idle %s msgs/s (p99 %s us, %s CPU us/msg); first echo %s; idle CPU %s%%; RSS %s MiB; held in %s s; %s\n' \
+    "$n" "$server" "$round" "$(field "$alone" msgs_per_s)" "$(field "$alone" p99_us)" "$alone_cpu" "$(field "$loaded" msgs_per_s)" \
+    "$(field "$loaded" p99_us)" "$loaded_cpu" "${cold#COLD }" "$cpu_pct" "$rss" "$held_s" "$status" >&2
+}
+
+# Medians per (idle count, server) over the rounds; the ratios are taken within each round (the same run), then
+# their median.
+idle_table() {
+  local names="" s
+  for s in "${SERVERS[@]}"; do names+="$s=$(server_label "$s");"; done
+  awk -F'\t' -v names="$names" -v active="$idle_active" '
+    BEGIN { n = split(names, a, ";"); for (i = 1; i <= n; i++) if (split(a[i], kv, "=") == 2) NAME[kv[1]] = kv[2] }
+    function median(list,   n, i, j, t, a) {
+      n = split(list, a, " ")
+      if (n == 0) return "NA"
+      for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j+1] = a[j]; a[j+1] = t }
+      return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    function add(key, col, x) { if (x != "NA" && x != "") V[key, col] = V[key, col] " " x }
+    function commas(x,   s, r) {
+      if (x == "NA") return x
+      s = sprintf("%.0f", x); r = ""
+      while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
+      return s r
+    }
+    function fmt(x, f) { return x == "NA" ? x : sprintf(f, x) }
+    {
+      R[NR] = $0
+      key = $1 SUBSEP $2
+      if (!(key in seen)) { seen[key] = 1; order[++k] = key }
+      runs[key]++
+      if ($15 != "ok") bad[key]++
+      for (c = 4; c <= 17; c++) if (c != 15) add(key, c, $c)
+      if ($4 != "NA" && $6 != "NA" && $4 > 0) RATIO[$1, $2, $3] = $6 / $4
+      ALONE[$1, $2, $3] = $4
+    }
+    END {
+      for (r = 1; r <= NR; r++) {
+        split(R[r], f, "\t"); key = f[1] SUBSEP f[2]
+        if ((f[1], f[2], f[3]) in RATIO) add(key, "ratio", RATIO[f[1], f[2], f[3]])
+        if ((f[1], "epoll", f[3]) in RATIO && (f[1], f[2], f[3]) in RATIO && RATIO[f[1], "epoll", f[3]] > 0)
+          add(key, "rel", RATIO[f[1], f[2], f[3]] / RATIO[f[1], "epoll", f[3]])
+        e = ALONE[f[1], "epoll", f[3]]
+        if (e != "" && e != "NA" && e > 0 && f[4] != "NA") add(key, "alone_rel", f[4] / e)
+        e = ALONE[f[1], "selectreactor-ref", f[3]]
+        if (e != "" && e != "NA" && e > 0 && f[4] != "NA") add(key, "ref_rel", f[4] / e)
+      }
+      print "| idle held | server | " active " active alone msgs/s | ÷ C epoll | ÷ ref | p99 µs | CPU µs/msg | with idle msgs/s | p99 µs | CPU µs/msg | ratio with/alone | ratio ÷ C epoll ratio | first echo p50 / p99 / max ms | lost | CPU all idle, % of a core | peak RSS MiB | connect N s | runs (failed) |"
+      print "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|"
+      for (i = 1; i <= k; i++) {
+        key = order[i]; split(key, p, SUBSEP)
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s | %s | %s | %d (%d) |\n",
+          commas(p[1]), NAME[p[2]], commas(median(V[key, 4])), fmt(median(V[key, "alone_rel"]), "%.2f"),
+          fmt(median(V[key, "ref_rel"]), "%.2f"), commas(median(V[key, 5])), fmt(median(V[key, 16]), "%.1f"),
+          commas(median(V[key, 6])), commas(median(V[key, 7])), fmt(median(V[key, 17]), "%.1f"), fmt(median(V[key, "ratio"]), "%.2f"),
+          fmt(median(V[key, "rel"]), "%.2f"), fmt(median(V[key, 8]), "%.1f"), fmt(median(V[key, 9]), "%.1f"),
+          fmt(median(V[key, 10]), "%.1f"), fmt(median(V[key, 11]), "%d"), fmt(median(V[key, 12]), "%.2f"),
+          fmt(median(V[key, 13]), "%.0f"), fmt(median(V[key, 14]), "%.1f"), runs[key], bad[key]
+      }
+    }' "$RAW"
+}
+
+run_idle() {
+  [ -x "$BIN_DIR/echoload" ] || { echo "compare.sh: --idle needs echoload" >&2; exit 2; }
+  RAW="$WORK/idle.tsv"
+  : >"$RAW"
+  local n round k server n_servers=${#SERVERS[@]} ran=0
+  for n in "${IDLE_COUNTS[@]}"; do
+    idle_fits "$n" || continue
+    ran=1
+    for ((round = 1; round <= rounds; round++)); do
+      for ((k = 0; k < n_servers; k++)); do
+        run_idle_one "${SERVERS[$(((k + round - 1) % n_servers))]}" "$n" "$round"
+      done
+    done
+  done
+  [ "$ran" -eq 1 ] || { echo "compare.sh: no --idle count fits on this machine (see above)" >&2; exit 2; }
+  [ -n "$results" ] || results="$OUT_DIR/idle-$(date -u +%Y%m%d-%H%M%S).md"
+  mkdir -p "$(dirname "$results")"
+  {
+    echo "## Idle connections"
+    echo
+    machine_header
+    echo "- servers on core 0; echoload (ping-pong 64 B over $idle_active connections, ${duration} s measured after ${warmup} s warm-up, verify $([ "$verify" -eq 1 ] && echo on || echo off)) and idlehold on core 1; a fresh server per run; ${rounds} round(s), servers rotated each round; medians, ratios taken within each round"
+    echo "- sequence per run: $idle_active active alone; N idle connected (connect N s); 2 s pause; server CPU (utime+stime) over ${idle_window} s with everything idle; $idle_active active again with N idle held; idlehold wakes $idle_probes connections idle since they connected, one at a time, starting about 1 s into that measured window (first echo: 8 bytes out and back; lost: no echo within 2 s)"
+    echo "- ÷ C epoll and ÷ ref: the $idle_active-alone throughput over C epoll's and over selectreactor-ref's in the same round"
+    echo
+    idle_table
+  } >"$results.tmp"
+  mv "$results.tmp" "$results"
+  cp "$RAW" "${results%.md}.tsv"
+  cat "$results"
+  echo "compare.sh: written to $results (per-run values in ${results%.md}.tsv)" >&2
+  if awk -F'\t' '$15 != "ok" { bad = 1 } END { exit !bad }' "$RAW"; then
+    echo "compare.sh: some runs failed; see above" >&2
+    exit 1
+  fi
+}
+
 LOAD_AT_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$mode" = strace ]; then
   run_strace
+  exit 0
+fi
+if [ "$mode" = idle ]; then
+  run_idle
   exit 0
 fi
 

@@ -62,7 +62,8 @@ public sealed class AllocationTests
     public void Tick_IdleRegistrationsCheckedEveryTick_AllocatesNothing()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-        using var reactor = new Reactor(new ReactorOptions { TimeProvider = time, MaxSelectTimeout = TimeSpan.FromMilliseconds(10) });
+        // Tiering off: this counts selects, and the quiet half would go cold after a second.
+        using var reactor = new Reactor(new ReactorOptions { TimeProvider = time, MaxSelectTimeout = TimeSpan.FromMilliseconds(10), MaxColdSocketDelay = TimeSpan.Zero });
         var pairs = new SocketPair[Connections];
         for (int i = 0; i < Connections; i++)
         {
@@ -92,6 +93,54 @@ public sealed class AllocationTests
         finally
         {
             foreach (SocketPair pair in pairs)
+            {
+                pair.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void Tick_WithColdSocketsPolledInSlicesAndMovingBetweenTiers_AllocatesNothing()
+    {
+        const int Cold = 200; // three slices per pass; the runtime allocates nothing below 80 sockets per select
+        const int Hot = 20;
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var reactor = new Reactor();
+        reactor.UseTiers(clock, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(40));
+        var cold = Enumerable.Range(0, Cold).Select(_ => Loopback.Pair()).ToArray();
+        var hot = Enumerable.Range(0, Hot).Select(_ => Loopback.Pair()).ToArray();
+        long bytesRead = 0;
+        var handler = new SteadyHandler(new byte[256], () => bytesRead++, () => { });
+        foreach (SocketPair pair in cold)
+        {
+            reactor.Register(pair.Server, handler, Interest.Read);
+        }
+
+        reactor.RunOnce(TimeSpan.Zero);
+        clock.Advance(TimeSpan.FromMilliseconds(300));
+        reactor.RunOnce(TimeSpan.Zero);
+        foreach (SocketPair pair in hot)
+        {
+            reactor.Register(pair.Server, handler, Interest.Read);
+        }
+
+        byte[] one = [7];
+        try
+        {
+            // Every tick: a byte to each hot socket and to one cold one (found by its slice, made hot, cold again
+            // 200 ms later), and 10 ms on the tiers' clock, so slices are due in every tick.
+            TierTicks(reactor, clock, hot, cold, one, 5_000);
+            reactor.ColdCount.Should().BeGreaterThan(Cold / 2, "most of them stayed cold");
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            TierTicks(reactor, clock, hot, cold, one, 5_000);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            allocated.Should().Be(0, "polling cold slices, promoting and demoting must not allocate");
+            bytesRead.Should().BeGreaterThan(2 * 5_000 * Hot / 2);
+        }
+        finally
+        {
+            foreach (SocketPair pair in cold.Concat(hot))
             {
                 pair.Dispose();
             }
@@ -202,6 +251,21 @@ public sealed class AllocationTests
         for (int i = 0; i < ticks; i++)
         {
             time.Advance(TimeSpan.FromMilliseconds(10));
+            reactor.RunOnce(TimeSpan.Zero);
+        }
+    }
+
+    private static void TierTicks(Reactor reactor, Microsoft.Extensions.Time.Testing.FakeTimeProvider clock, SocketPair[] hot, SocketPair[] cold, byte[] one, int ticks)
+    {
+        for (int i = 0; i < ticks; i++)
+        {
+            foreach (SocketPair pair in hot)
+            {
+                pair.Client.Send(one.AsSpan(), SocketFlags.None, out _);
+            }
+
+            cold[i % cold.Length].Client.Send(one.AsSpan(), SocketFlags.None, out _);
+            clock.Advance(TimeSpan.FromMilliseconds(10));
             reactor.RunOnce(TimeSpan.Zero);
         }
     }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -17,10 +18,30 @@ internal static class ReactorInternals
 
         /// <summary>Entries in the timer heap, cancelled ones included.</summary>
         public int TimerHeapCount => Timers(reactor).Count;
+
+        /// <summary>
+        /// Replaces the reactor's tiers, before anything is registered, with tiers on <paramref name="clock"/> whose
+        /// registrations go cold after <paramref name="coldAfter"/> and whose cold sockets wait at most
+        /// <paramref name="bound"/> (the pace is then fixed: the bound, less a slice's worth of slack).
+        /// </summary>
+        public void UseTiers(TimeProvider clock, TimeSpan coldAfter, TimeSpan bound) =>
+            Tiers(reactor) = new SocketTiers(clock, coldAfter, bound, bound, 0.1);
+
+        /// <summary>The pace of the cold tier now: the longest a pass over the cold sockets takes.</summary>
+        public TimeSpan ColdPace(TimeProvider clock) => TimeSpan.FromSeconds(Tiers(reactor).Cold.Pace / (double)clock.TimestampFrequency);
+
+        /// <summary>Registrations in the cold tier.</summary>
+        public int ColdCount => Tiers(reactor).Cold.Count;
+
+        /// <summary>Whether registrations ever go cold (false with <see cref="ReactorOptions.MaxColdSocketDelay"/> zero).</summary>
+        public bool TieringEnabled => Tiers(reactor).Enabled;
     }
 
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_wakeup")]
     private static extern ref WakeupSocket Wakeup(Reactor reactor);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_tiers")]
+    private static extern ref SocketTiers Tiers(Reactor reactor);
 
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_timers")]
     private static extern ref PriorityQueue<ReactorTimer, TimerKey> Timers(Reactor reactor);

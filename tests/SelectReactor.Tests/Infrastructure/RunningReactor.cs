@@ -9,9 +9,12 @@ internal sealed class RunningReactor : IDisposable
     private readonly Thread _thread;
     private Exception? _loopError;
 
-    public RunningReactor(ReactorOptions? options = null)
+    /// <param name="options">The reactor's options.</param>
+    /// <param name="beforeRun">Runs on the reactor before its loop starts (to reach into its internals).</param>
+    public RunningReactor(ReactorOptions? options = null, Action<Reactor>? beforeRun = null)
     {
         Reactor = new Reactor(options);
+        beforeRun?.Invoke(Reactor);
         _thread = new Thread(() =>
         {
             try

@@ -68,9 +68,15 @@ internal sealed class ReactorModel : IDisposable
     private readonly int[] _postSequence = new int[3];
     private int _tick;
 
+    // The tiers run on the model's clock too, with short periods, so that random sequences move registrations
+    // between the hot and cold tiers all the time: Advance steps (0-60 ms) cross both.
+    private static readonly TimeSpan ColdAfter = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan Bound = TimeSpan.FromMilliseconds(10);
+
     public ReactorModel()
     {
         _reactor = new Reactor(new ReactorOptions { TimeProvider = _time });
+        _reactor.UseTiers(_time, ColdAfter, Bound);
     }
 
     public IReadOnlyList<string> Violations => _violations;
@@ -93,6 +99,11 @@ internal sealed class ReactorModel : IDisposable
         if (model._violations.Count == 0)
         {
             model.Tick();
+        }
+
+        if (model._violations.Count == 0)
+        {
+            model.CheckNothingLost();
         }
 
         if (model._violations.Count == 0)
@@ -145,6 +156,7 @@ internal sealed class ReactorModel : IDisposable
             case DisposeSocketBehindTheReactorsBack(int index) when Pick(index) is { } reg:
                 reg.Pair.Server.Dispose();
                 reg.SocketDisposed = true;
+                reg.DeathTime ??= _time.GetTimestamp();
                 break;
 
             case PeerSends(int index, int bytes) when Pick(index) is { PeerOpen: true, PeerSendOpen: true } reg:
@@ -297,11 +309,20 @@ internal sealed class ReactorModel : IDisposable
         _tick++;
         DateTimeOffset now = _time.GetUtcNow();
 
-        // What the model says must happen in this tick.
+        // What the model says must happen in this tick. A dead socket that this tick's hot select will hold makes it
+        // fail, and the probe then evicts every dead one; a dead socket that is cold (or may go cold in this tick,
+        // before the select) is found when its slice is polled: at the latest one bound after it died or went cold.
         List<Reg> open = _regs.Where(r => !r.Closed).ToList();
         List<Reg> dead = open.Where(r => r.SocketDisposed && !r.Unregistered).ToList();
-        bool probeRuns = dead.Any(r => r.Interest != Interest.None);
-        var mustClose = open.Where(r => r.Unregistered || (probeRuns && dead.Contains(r))).ToHashSet();
+        long tierNow = _time.GetTimestamp();
+        foreach (Reg reg in dead)
+        {
+            reg.Deadline ??= Math.Max(reg.DeathTime!.Value, tierNow) + Bound.Ticks;
+        }
+
+        bool probeRuns = dead.Any(r => r.Interest != Interest.None && InHotSelect(r, tierNow));
+        var mustClose = open.Where(r => r.Unregistered
+            || (dead.Contains(r) && (probeRuns || (r.Interest != Interest.None && tierNow >= r.Deadline)))).ToHashSet();
         var timersDue = _timers.Where(t => !t.Cancelled && !t.Done && t.Due <= now).ToHashSet();
         foreach (TimerModel timer in _timers)
         {
@@ -333,6 +354,64 @@ internal sealed class ReactorModel : IDisposable
         }
 
         _violations.AddRange(_regs.SelectMany(r => r.Handler.Violations));
+    }
+
+    /// <summary>
+    /// Whether this tick's hot select surely holds the registration: registered (or queued, which joins hot), not
+    /// cold, and not quiet long enough to go cold in this tick's sweep (which runs before the select).
+    /// </summary>
+    private static bool InHotSelect(Reg reg, long tierNow)
+    {
+        Registration? registration = reg.Registration;
+        if (registration is null || registration.Slot < 0)
+        {
+            return true;
+        }
+
+        if (registration.Cold)
+        {
+            return false;
+        }
+
+        bool mayGoCold = (reg.Interest & Interest.Write) == 0 && tierNow - registration.LastActive >= ColdAfter.Ticks;
+        return !mayGoCold;
+    }
+
+    /// <summary>
+    /// After the sequence: every byte a peer sent to an open registration that reads is delivered, whichever tier
+    /// it sat in. Ticks one bound apart (so every cold slice is polled) until nothing is left unread, bounded.
+    /// </summary>
+    private void CheckNothingLost()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        List<Reg> unread = Unread();
+        while (unread.Count > 0 && clock.Elapsed < TimeSpan.FromSeconds(5) && _violations.Count == 0)
+        {
+            _time.Advance(Bound);
+            Tick();
+            Thread.Sleep(1);
+            unread = Unread();
+        }
+
+        foreach (Reg reg in unread)
+        {
+            _violations.Add($"reg {reg.Id}: {reg.Pair.Server.Available} bytes its peer sent were never delivered (interest {reg.Interest}, cold={reg.Registration?.Cold})");
+        }
+    }
+
+    private List<Reg> Unread() => _regs.Where(r => !r.Closed && !r.Unregistered && !r.SocketDisposed
+        && (r.Interest & Interest.Read) != 0 && r.Registration is { IsActive: true } && Available(r) > 0).ToList();
+
+    private static int Available(Reg reg)
+    {
+        try
+        {
+            return reg.Pair.Server.Available;
+        }
+        catch (SocketException)
+        {
+            return 0; // reset by the peer: nothing left to deliver
+        }
     }
 
     private void CheckRegistrations(List<Reg> open, HashSet<Reg> mustClose)
@@ -483,6 +562,12 @@ internal sealed class ReactorModel : IDisposable
         public bool Unregistered { get; set; }
 
         public bool SocketDisposed { get; set; }
+
+        /// <summary>When the socket was disposed behind the reactor's back, on the model's clock.</summary>
+        public long? DeathTime { get; set; }
+
+        /// <summary>The tick by which a dead socket must have been evicted, whatever its tier.</summary>
+        public long? Deadline { get; set; }
 
         public bool Closed { get; set; }
 

@@ -23,10 +23,10 @@ public sealed class SelectReactorHostOptions
 
     /// <summary>
     /// The longest one tick waits in <c>Socket.Select</c> when no timer is due sooner; see
-    /// <see cref="ReactorOptions.MaxSelectTimeout"/>. Default 1 second. Any positive value up to
+    /// <see cref="ReactorOptions.MaxSelectTimeout"/>. Default 5 seconds. Any positive value up to
     /// <see cref="ReactorOptions.MaxTimeout"/>, or <see cref="Timeout.InfiniteTimeSpan"/>.
     /// </summary>
-    public TimeSpan MaxSelectTimeout { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MaxSelectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// How many reactors to run, each on a thread of its own. Default 1: one <see cref="Reactor"/>. Above 1 the host

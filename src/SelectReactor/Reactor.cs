@@ -73,7 +73,9 @@ public sealed partial class Reactor : IDisposable
         MetricTag = ReactorMetrics.Reactor(_name);
         _time = options.TimeProvider;
         _maxSelectTimeout = options.MaxSelectTimeout;
-        _idleCheckPeriod = TimeSpanToTimestamp(_maxSelectTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromSeconds(1) : _maxSelectTimeout);
+        _idleCheckPeriod = TimeSpanToTimestamp(_maxSelectTimeout == Timeout.InfiniteTimeSpan || _maxSelectTimeout > ReactorOptions.IdleCheckPeriod
+            ? ReactorOptions.IdleCheckPeriod
+            : _maxSelectTimeout);
         _wakeup = new WakeupSocket();
 
         // Real time, not the timer clock: a fake clock that stands still must not stop cold sockets being polled.

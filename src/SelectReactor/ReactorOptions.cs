@@ -11,7 +11,13 @@ public sealed class ReactorOptions
     public static readonly TimeSpan MaxTimeout = TimeSpan.FromMicroseconds(int.MaxValue);
 
     private TimeProvider _timeProvider = TimeProvider.System;
-    private TimeSpan _maxSelectTimeout = TimeSpan.FromSeconds(1);
+    /// <summary>The default <see cref="MaxSelectTimeout"/>: 5 seconds.</summary>
+    internal static readonly TimeSpan DefaultMaxSelectTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest period between two checks of the sockets that watch nothing: 1 second.</summary>
+    internal static readonly TimeSpan IdleCheckPeriod = TimeSpan.FromSeconds(1);
+
+    private TimeSpan _maxSelectTimeout = DefaultMaxSelectTimeout;
     private TimeSpan _maxColdSocketDelay = TimeSpan.FromMilliseconds(40);
 
     /// <summary>
@@ -32,15 +38,23 @@ public sealed class ReactorOptions
 
     /// <summary>
     /// The longest one tick of <see cref="Reactor.Run"/> waits in <c>Socket.Select</c> when no timer is due sooner.
-    /// Default 1 second. Any positive value up to <see cref="MaxTimeout"/>, or <see cref="Timeout.InfiniteTimeSpan"/>
+    /// Default 5 seconds. Any positive value up to <see cref="MaxTimeout"/>, or <see cref="Timeout.InfiniteTimeSpan"/>
     /// to wait until a socket, a timer or a cross-thread call wakes the reactor. Sub-millisecond values are rounded
     /// up to a whole millisecond (the resolution <c>Socket.Select</c> honours).
     /// </summary>
     /// <remarks>
-    /// It is also the period at which the reactor checks the sockets of registrations that watch nothing
-    /// (<see cref="Interest.None"/>), which are in no select list: one disposed behind the reactor's back is closed
-    /// with <see cref="CloseReason.DeadSocket"/> within one period (one second when the value is infinite). The check
-    /// runs only while such registrations exist.
+    /// <para>
+    /// Nothing the reactor promises depends on this value: sockets, timers and cross-thread calls wake it whenever
+    /// they need to. It bounds how long an idle reactor sleeps, and each wake-up of an idle reactor is one select over
+    /// every socket (about 1 ms per 1,000 sockets of one core's time): with 10,000 idle connections, waking every
+    /// second cost about 1% of a core, every 5 seconds about 0.2%.
+    /// </para>
+    /// <para>
+    /// The sockets of registrations that watch nothing (<see cref="Interest.None"/>) are in no select list; the
+    /// reactor checks them once per this value or once a second, whichever is shorter, so one disposed behind the
+    /// reactor's back is closed with <see cref="CloseReason.DeadSocket"/> within a second. The check runs only while
+    /// such registrations exist.
+    /// </para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">The value is zero, negative (other than infinite) or above <see cref="MaxTimeout"/>.</exception>
     public TimeSpan MaxSelectTimeout
@@ -50,7 +64,7 @@ public sealed class ReactorOptions
         {
             if (value != Timeout.InfiniteTimeSpan && (value <= TimeSpan.Zero || value > MaxTimeout))
             {
-                throw new ArgumentOutOfRangeException(nameof(value), value, $"MaxSelectTimeout must be positive and at most ReactorOptions.MaxTimeout ({MaxTimeout}), or Timeout.InfiniteTimeSpan; the default is 1 second.");
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"MaxSelectTimeout must be positive and at most ReactorOptions.MaxTimeout ({MaxTimeout}), or Timeout.InfiniteTimeSpan; the default is 5 seconds.");
             }
 
             _maxSelectTimeout = value;

@@ -44,6 +44,30 @@ public sealed class DeadSocketBoundTests
     }
 
     [Fact]
+    public void IdleRegistration_DefaultOptions_IsCheckedEverySecondThoughSelectWaitsFiveSeconds()
+    {
+        // An idle reactor sleeps up to MaxSelectTimeout (5 s by default, each wake-up being a select over everything),
+        // but a socket that watches nothing is still checked once a second.
+        new ReactorOptions().MaxSelectTimeout.Should().Be(TimeSpan.FromSeconds(5));
+        var time = new FakeTimeProvider();
+        using var reactor = new Reactor(new ReactorOptions { TimeProvider = time });
+        using SocketPair idle = Loopback.Pair();
+        var idleHandler = new RecordingHandler();
+        reactor.Register(idle.Server, idleHandler, Interest.None);
+        reactor.RunOnce(TimeSpan.Zero);
+
+        idle.Server.Dispose();
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        reactor.RunOnce(TimeSpan.Zero);
+        int closedBeforeASecond = idleHandler.ClosedCount;
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        reactor.RunOnce(TimeSpan.Zero);
+
+        closedBeforeASecond.Should().Be(0);
+        idleHandler.Snapshot().Should().Equal("closed:DeadSocket");
+    }
+
+    [Fact]
     public void IdleRegistration_SocketDisposed_ALongSelectIsCutShortToEvictIt()
     {
         var log = new CapturingLoggerProvider();

@@ -20,7 +20,7 @@ internal sealed class SelectReactorHostOptionsValidator : IValidateOptions<Selec
         TimeSpan timeout = options.MaxSelectTimeout;
         if (timeout != Timeout.InfiniteTimeSpan && (timeout <= TimeSpan.Zero || timeout > ReactorOptions.MaxTimeout))
         {
-            failures.Add($"SelectReactorHostOptions.MaxSelectTimeout must be positive and at most {ReactorOptions.MaxTimeout}, or Timeout.InfiniteTimeSpan; it is {timeout}. The default is 1 second.");
+            failures.Add($"SelectReactorHostOptions.MaxSelectTimeout must be positive and at most {ReactorOptions.MaxTimeout}, or Timeout.InfiniteTimeSpan; it is {timeout}. The default is 5 seconds.");
         }
 
         if (options.ReactorCount is < 0 or > 1024)

@@ -19,6 +19,15 @@ namespace SelectReactor.Tests.Hosting;
 public sealed class HostingTests
 {
     [Fact]
+    public void HostOptions_Defaults_AreTheReactorsDefaults()
+    {
+        var host = new SelectReactorHostOptions();
+        var reactor = new ReactorOptions();
+
+        host.MaxSelectTimeout.Should().Be(reactor.MaxSelectTimeout);
+    }
+
+    [Fact]
     public async Task AddTcpServer_HandlerWithAConstructorDependency_GetsItFromTheContainer()
     {
         using IHost host = TestHost.Build(services => services

@@ -118,45 +118,31 @@ public sealed class TieringTests
     public void QuietLoop_WhoseWaitIsShorterThanThreePaces_PollsSlicesInsteadOfABlockingSelectOverEverything()
     {
         (Reactor reactor, FakeTimeProvider clock) = NewReactor();
-        var pairs = Enumerable.Range(0, 200).Select(_ => Loopback.Pair()).ToArray();
-        try
+        using var pairs = new SocketPairs(200);
+        using (reactor)
         {
-            using (reactor)
+            pairs.RegisterDraining(reactor);
+            reactor.RunOnce(TimeSpan.Zero);
+            GoQuiet(reactor, clock);
+            TimeSpan pace = reactor.ColdPace(clock);
+            pace.Should().BeGreaterThan(Bound / 2, "the pass begun as the tier filled is paced for its 200 sockets, not for none");
+            clock.Advance(Bound); // nothing ready for a whole pace: quiet
+            var calls = new List<int>();
+            var waits = new List<int>();
+            reactor.SelectImplementation = (read, write, error, micros) =>
             {
-                foreach (SocketPair pair in pairs)
-                {
-                    reactor.Register(pair.Server, Draining(), Interest.Read);
-                }
+                waits.Add(micros);
+                calls.Add((read?.Count ?? 0) + (write?.Count ?? 0) + (error?.Count ?? 0));
+                Socket.Select(read, write, error, micros);
+            };
 
-                reactor.RunOnce(TimeSpan.Zero);
-                GoQuiet(reactor, clock);
-                TimeSpan pace = reactor.ColdPace(clock);
-                pace.Should().BeGreaterThan(Bound / 2, "the pass begun as the tier filled is paced for its 200 sockets, not for none");
-                clock.Advance(Bound); // nothing ready for a whole pace: quiet
-                var calls = new List<int>();
-                var waits = new List<int>();
-                reactor.SelectImplementation = (read, write, error, micros) =>
-                {
-                    waits.Add(micros);
-                    calls.Add((read?.Count ?? 0) + (write?.Count ?? 0) + (error?.Count ?? 0));
-                    Socket.Select(read, write, error, micros);
-                };
+            reactor.RunOnce(pace * 2); // a wait as short as a frequent timer's
+            calls.Should().Equal([1, 79, 79, 42], $"a blocking select over 201 sockets would cost more than the slices it replaces (pace {pace}, waits {string.Join(",", waits)}, cold {reactor.ColdCount})");
 
-                reactor.RunOnce(pace * 2); // a wait as short as a frequent timer's
-                calls.Should().Equal([1, 79, 79, 42], $"a blocking select over 201 sockets would cost more than the slices it replaces (pace {pace}, waits {string.Join(",", waits)}, cold {reactor.ColdCount})");
-
-                calls.Clear();
-                clock.Advance(Bound);
-                reactor.RunOnce(pace * (SocketTiers.EverythingAfterPaces + 1));
-                calls.Should().Equal([201], "a long enough wait is one select over everything, the wake-up socket included");
-            }
-        }
-        finally
-        {
-            foreach (SocketPair pair in pairs)
-            {
-                pair.Dispose();
-            }
+            calls.Clear();
+            clock.Advance(Bound);
+            reactor.RunOnce(pace * (SocketTiers.EverythingAfterPaces + 1));
+            calls.Should().Equal([201], "a long enough wait is one select over everything, the wake-up socket included");
         }
     }
 
@@ -415,37 +401,23 @@ public sealed class TieringTests
     public void ManyColdSockets_ArePolledInSlicesOfAtMost79_WithAZeroTimeout()
     {
         (Reactor reactor, FakeTimeProvider clock) = NewReactor();
-        var pairs = Enumerable.Range(0, 200).Select(_ => Loopback.Pair()).ToArray();
-        try
+        using var pairs = new SocketPairs(200);
+        using (reactor)
         {
-            using (reactor)
+            pairs.RegisterDraining(reactor);
+            reactor.RunOnce(TimeSpan.Zero);
+            GoQuiet(reactor, clock);
+            var calls = new List<(int Sockets, int Micros)>();
+            reactor.SelectImplementation = (read, write, error, micros) =>
             {
-                foreach (SocketPair pair in pairs)
-                {
-                    reactor.Register(pair.Server, Draining(), Interest.Read);
-                }
+                calls.Add(((read?.Count ?? 0) + (write?.Count ?? 0) + (error?.Count ?? 0), micros));
+                Socket.Select(read, write, error, micros);
+            };
 
-                reactor.RunOnce(TimeSpan.Zero);
-                GoQuiet(reactor, clock);
-                var calls = new List<(int Sockets, int Micros)>();
-                reactor.SelectImplementation = (read, write, error, micros) =>
-                {
-                    calls.Add(((read?.Count ?? 0) + (write?.Count ?? 0) + (error?.Count ?? 0), micros));
-                    Socket.Select(read, write, error, micros);
-                };
+            clock.Advance(reactor.ColdPace(clock));
+            reactor.RunOnce(TimeSpan.Zero);
 
-                clock.Advance(reactor.ColdPace(clock));
-                reactor.RunOnce(TimeSpan.Zero);
-
-                calls.Should().Equal([(1, 0), (79, 0), (79, 0), (42, 0)], "the hot select (the wake-up socket), then one pass in three slices");
-            }
-        }
-        finally
-        {
-            foreach (SocketPair pair in pairs)
-            {
-                pair.Dispose();
-            }
+            calls.Should().Equal([(1, 0), (79, 0), (79, 0), (42, 0)], "the hot select (the wake-up socket), then one pass in three slices");
         }
     }
 
@@ -469,56 +441,44 @@ public sealed class TieringTests
     [Fact]
     public void RealClock_IdleSocketsGoCold_AndAreServedWhetherTheLoopIsQuietOrBusy()
     {
-        var pairs = Enumerable.Range(0, 100).Select(_ => Loopback.Pair()).ToArray();
+        using var pairs = new SocketPairs(100);
         using SocketPair busy = Loopback.Pair();
+        using var running = new RunningReactor(beforeRun: r => r.UseTiers(TimeProvider.System, TimeSpan.FromMilliseconds(100), Bound));
+        RecordingHandler[] handlers = pairs.RegisterDraining(running.Reactor);
+        RecordingHandler busyHandler = Draining();
+        running.Reactor.Register(busy.Server, busyHandler, Interest.Read);
+        Wait.Until(() => running.Invoke(() => running.Reactor.ColdCount) == pairs.Count + 1, "every quiet socket went cold");
+
+        // Quiet: the loop waits in one select over everything.
+        pairs[0].Client.Send(Some);
+        Wait.Until(() => handlers[0].ReadableCount == 1, "the cold socket of a quiet loop was served");
+
+        // Busy: a hot socket gets a byte every millisecond, so cold ones are polled in slices.
+        using var stop = new CancellationTokenSource();
+        var feeder = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                busy.Client.Send(Some);
+                Thread.Sleep(1); // pacing the feed, not synchronisation
+            }
+        });
+        int busyBefore = busyHandler.ReadableCount;
+        feeder.Start();
         try
         {
-            using var running = new RunningReactor(beforeRun: r => r.UseTiers(TimeProvider.System, TimeSpan.FromMilliseconds(100), Bound));
-            var handlers = pairs.Select(_ => Draining()).ToArray();
-            for (int i = 0; i < pairs.Length; i++)
-            {
-                running.Reactor.Register(pairs[i].Server, handlers[i], Interest.Read);
-            }
-
-            running.Reactor.Register(busy.Server, Draining(), Interest.Read);
-            Wait.Until(() => running.Invoke(() => running.Reactor.ColdCount) == pairs.Length + 1, "every quiet socket went cold");
-
-            // Quiet: the loop waits in one select over everything.
-            pairs[0].Client.Send(Some);
-            Wait.Until(() => handlers[0].ReadableCount == 1, "the cold socket of a quiet loop was served");
-
-            // Busy: a hot socket gets a byte every millisecond, so cold ones are polled in slices.
-            using var stop = new CancellationTokenSource();
-            var feeder = new Thread(() =>
-            {
-                while (!stop.IsCancellationRequested)
-                {
-                    busy.Client.Send(Some);
-                    Thread.Sleep(1);
-                }
-            });
-            feeder.Start();
-            try
-            {
-                Thread.Sleep(200); // well past a pace: the loop is busy and the cold ones are back to slices
-                pairs[50].Client.Send(Some);
-                Wait.Until(() => handlers[50].ReadableCount == 1, "the cold socket of a busy loop was served");
-            }
-            finally
-            {
-                stop.Cancel();
-                feeder.Join(Wait.Generous);
-            }
-
-            running.LoopError.Should().BeNull();
+            // Well past a pace (50 ms) of busy ticks: the cold ones are back to slices.
+            Wait.Until(() => busyHandler.ReadableCount >= busyBefore + 100, "the loop served the busy socket a hundred times");
+            pairs[50].Client.Send(Some);
+            Wait.Until(() => handlers[50].ReadableCount == 1, "the cold socket of a busy loop was served");
         }
         finally
         {
-            foreach (SocketPair pair in pairs)
-            {
-                pair.Dispose();
-            }
+            stop.Cancel();
+            feeder.Join(Wait.Generous);
         }
+
+        running.LoopError.Should().BeNull();
     }
 
     private static (Reactor Reactor, FakeTimeProvider Clock) NewReactor()
@@ -558,5 +518,36 @@ public sealed class TieringTests
         }
 
         throw new InvalidOperationException("the send buffer never filled");
+    }
+
+    /// <summary>Loopback socket pairs, disposed together.</summary>
+    private sealed class SocketPairs(int count) : IDisposable
+    {
+        private readonly SocketPair[] _pairs = Enumerable.Range(0, count).Select(_ => Loopback.Pair()).ToArray();
+
+        public int Count => _pairs.Length;
+
+        public SocketPair this[int index] => _pairs[index];
+
+        /// <summary>Registers every server side for reading with a handler that drains it; returns the handlers.</summary>
+        public RecordingHandler[] RegisterDraining(Reactor reactor)
+        {
+            var handlers = new RecordingHandler[_pairs.Length];
+            for (int i = 0; i < _pairs.Length; i++)
+            {
+                handlers[i] = Draining();
+                reactor.Register(_pairs[i].Server, handlers[i], Interest.Read);
+            }
+
+            return handlers;
+        }
+
+        public void Dispose()
+        {
+            foreach (SocketPair pair in _pairs)
+            {
+                pair.Dispose();
+            }
+        }
     }
 }

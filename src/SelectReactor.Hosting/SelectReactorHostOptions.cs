@@ -29,6 +29,13 @@ public sealed class SelectReactorHostOptions
     public TimeSpan MaxSelectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// The longest a busy reactor may take to notice a socket that had gone quiet; see
+    /// <see cref="ReactorOptions.MaxColdSocketDelay"/>. Default 40 milliseconds. <see cref="TimeSpan.Zero"/> puts
+    /// every socket in every select; otherwise between 1 millisecond and 10 seconds.
+    /// </summary>
+    public TimeSpan MaxColdSocketDelay { get; set; } = TimeSpan.FromMilliseconds(40);
+
+    /// <summary>
     /// How many reactors to run, each on a thread of its own. Default 1: one <see cref="Reactor"/>. Above 1 the host
     /// runs a <see cref="ReactorGroup"/> (resolve it to spread work of your own) and every server added with
     /// <see cref="SelectReactorServiceCollectionExtensions.AddTcpServer{THandler}(Microsoft.Extensions.DependencyInjection.IServiceCollection, System.Net.EndPoint, Action{Net.TcpServerOptions}?)"/>

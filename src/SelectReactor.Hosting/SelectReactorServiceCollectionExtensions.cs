@@ -68,7 +68,7 @@ public static class SelectReactorServiceCollectionExtensions
     /// <summary>
     /// Same as <see cref="AddSelectReactor(IServiceCollection, Action{SelectReactorHostOptions}?)"/>, with the options
     /// read from <paramref name="configuration"/> when the host starts: <c>Name</c>, <c>MaxSelectTimeout</c>
-    /// ("00:00:01" or "Infinite") and <c>ReactorCount</c>. A <c>Servers</c> subsection is allowed for
+    /// ("00:00:05" or "Infinite"), <c>MaxColdSocketDelay</c> ("00:00:00.040") and <c>ReactorCount</c>. A <c>Servers</c> subsection is allowed for
     /// <see cref="AddTcpServer{THandler}(IServiceCollection, string, IConfiguration, Action{TcpServerOptions}?)"/>.
     /// </summary>
     /// <param name="services">The host's services.</param>
@@ -261,6 +261,7 @@ public static class SelectReactorServiceCollectionExtensions
         {
             Name = options.Name,
             MaxSelectTimeout = options.MaxSelectTimeout,
+            MaxColdSocketDelay = options.MaxColdSocketDelay,
             LoggerFactory = provider.GetService<ILoggerFactory>(),
             TimeProvider = provider.GetService<TimeProvider>() ?? TimeProvider.System,
         });

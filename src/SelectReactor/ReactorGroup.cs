@@ -36,13 +36,7 @@ public sealed class ReactorGroup : IDisposable
         _failures = new Exception?[count];
         for (int i = 0; i < count; i++)
         {
-            _reactors[i] = new Reactor(new ReactorOptions
-            {
-                LoggerFactory = options.LoggerFactory,
-                TimeProvider = options.TimeProvider,
-                MaxSelectTimeout = options.MaxSelectTimeout,
-                Name = $"{name}-{i}",
-            });
+            _reactors[i] = new Reactor(options.CopyNamed($"{name}-{i}"));
         }
 
         for (int i = 0; i < count; i++)

@@ -115,4 +115,12 @@ public sealed class ReactorOptions
     /// <see cref="ReactorGroup"/> names each of its reactors, and the thread running it, "<c>{Name}-{index}</c>".
     /// </summary>
     public string? Name { get; set; }
+
+    /// <summary>Every setting, under another name: what each reactor of a group runs with.</summary>
+    internal ReactorOptions CopyNamed(string name)
+    {
+        var copy = (ReactorOptions)MemberwiseClone();
+        copy.Name = name;
+        return copy;
+    }
 }

@@ -20,7 +20,7 @@ namespace SelectReactor.Hosting;
 /// </summary>
 internal static class HostingConfiguration
 {
-    private static readonly string[] HostKeys = ["Name", "MaxSelectTimeout", "ReactorCount", "Servers"];
+    private static readonly string[] HostKeys = ["Name", "MaxSelectTimeout", "MaxColdSocketDelay", "ReactorCount", "Servers"];
 
     private static readonly string[] ServerKeys =
         ["EndPoint", "Backlog", "MaxConnections", "AcceptBatch", "NoDelay", "InitialAcceptBackoff", "MaxAcceptBackoff", "Connection", "Tls"];
@@ -39,6 +39,7 @@ internal static class HostingConfiguration
         CheckKeys(section, HostKeys);
         Read(section, "Name", value => options.Name = value);
         Read(section, "MaxSelectTimeout", value => options.MaxSelectTimeout = ParseTimeSpan(value));
+        Read(section, "MaxColdSocketDelay", value => options.MaxColdSocketDelay = ParseTimeSpan(value));
         Read(section, "ReactorCount", value => options.ReactorCount = ParseInt(value));
     }
 

@@ -23,6 +23,12 @@ internal sealed class SelectReactorHostOptionsValidator : IValidateOptions<Selec
             failures.Add($"SelectReactorHostOptions.MaxSelectTimeout must be positive and at most {ReactorOptions.MaxTimeout}, or Timeout.InfiniteTimeSpan; it is {timeout}. The default is 5 seconds.");
         }
 
+        TimeSpan cold = options.MaxColdSocketDelay;
+        if (cold != TimeSpan.Zero && (cold < TimeSpan.FromMilliseconds(1) || cold > TimeSpan.FromSeconds(10)))
+        {
+            failures.Add($"SelectReactorHostOptions.MaxColdSocketDelay must be zero (tiering off) or from 1 millisecond to 10 seconds; it is {cold}. The default is 40 milliseconds.");
+        }
+
         if (options.ReactorCount is < 0 or > 1024)
         {
             failures.Add($"SelectReactorHostOptions.ReactorCount must be from 0 (one per processor) to 1,024; it is {options.ReactorCount}. The default is 1.");

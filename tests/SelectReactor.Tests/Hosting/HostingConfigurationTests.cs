@@ -22,6 +22,7 @@ public sealed class HostingConfigurationTests
         {
             ["SelectReactor:Name"] = "configured",
             ["SelectReactor:MaxSelectTimeout"] = "00:00:00.5",
+            ["SelectReactor:MaxColdSocketDelay"] = "00:00:00",
             ["SelectReactor:Servers:echo:EndPoint"] = "127.0.0.1:0",
             ["SelectReactor:Servers:echo:MaxConnections"] = "1",
             ["SelectReactor:Servers:echo:Connection:IdleTimeout"] = "00:00:00.3",
@@ -34,6 +35,7 @@ public sealed class HostingConfigurationTests
 
         TcpServer server = host.Services.GetRequiredService<TcpServerRegistry>().GetServer("echo");
         host.Services.GetRequiredService<Reactor>().Name.Should().Be("configured");
+        host.Services.GetRequiredService<Reactor>().TieringEnabled.Should().BeFalse("MaxColdSocketDelay zero came from configuration");
         using Socket first = Loopback.Connect(server.LocalEndPoint!, resetOnDispose: true);
         SocketIo.ReceiveToEnd(first).Should().BeEmpty("the configured idle timeout closes a silent connection");
         first.Shutdown(SocketShutdown.Send);

@@ -25,6 +25,7 @@ public sealed class HostingTests
         var reactor = new ReactorOptions();
 
         host.MaxSelectTimeout.Should().Be(reactor.MaxSelectTimeout);
+        host.MaxColdSocketDelay.Should().Be(reactor.MaxColdSocketDelay);
     }
 
     [Fact]
@@ -98,12 +99,14 @@ public sealed class HostingTests
         {
             options.Name = " ";
             options.MaxSelectTimeout = TimeSpan.Zero;
+            options.MaxColdSocketDelay = TimeSpan.FromMilliseconds(0.5);
         }));
 
         Func<Task> start = () => host.StartAsync().WaitAsync(Wait.Generous);
 
         (await start.Should().ThrowAsync<OptionsValidationException>())
-            .Which.Failures.Should().HaveCount(2).And.Contain(f => f.Contains("Name")).And.Contain(f => f.Contains("MaxSelectTimeout"));
+            .Which.Failures.Should().HaveCount(3).And.Contain(f => f.Contains("Name")).And.Contain(f => f.Contains("MaxSelectTimeout"))
+            .And.Contain(f => f.Contains("MaxColdSocketDelay") && f.Contains("00:00:00.0005"));
     }
 
     [Fact]

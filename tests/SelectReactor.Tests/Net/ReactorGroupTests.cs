@@ -12,6 +12,38 @@ namespace SelectReactor.Tests.Net;
 public sealed class ReactorGroupTests
 {
     [Fact]
+    public void EveryReactor_RunsWithEverySettingOfTheGroupsOptions()
+    {
+        // Was: the group copied settings one by one and dropped MaxColdSocketDelay.
+        using var group = new ReactorGroup(2, new ReactorOptions { MaxColdSocketDelay = TimeSpan.Zero, Name = "g" });
+
+        group.Reactors.Select(r => r.TieringEnabled).Should().Equal([false, false], "MaxColdSocketDelay zero turns tiering off in each");
+        group.Reactors.Select(r => r.Name).Should().Equal("g-0", "g-1");
+    }
+
+    [Fact]
+    public void OptionsCopy_CarriesEveryPublicSetting_ButTheName()
+    {
+        var options = new ReactorOptions
+        {
+            LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+            TimeProvider = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(),
+            MaxSelectTimeout = TimeSpan.FromMilliseconds(123),
+            MaxColdSocketDelay = TimeSpan.FromMilliseconds(7),
+            Name = "original",
+        };
+
+        ReactorOptions copy = options.CopyNamed("copy");
+
+        copy.Name.Should().Be("copy");
+        foreach (System.Reflection.PropertyInfo property in typeof(ReactorOptions).GetProperties().Where(p => p.CanWrite && p.Name != nameof(ReactorOptions.Name)))
+        {
+            property.GetValue(copy).Should().Be(property.GetValue(options), property.Name);
+            property.GetValue(options).Should().NotBe(property.GetValue(new ReactorOptions()), $"the test sets {property.Name} to something other than its default");
+        }
+    }
+
+    [Fact]
     public void Group_DefaultCount_IsOneReactorPerCoreEachOnItsOwnThread()
     {
         using var group = new ReactorGroup();

@@ -176,12 +176,10 @@ public sealed class AllocationTests
         try
         {
             PingPong(clients, message, reply, 500);
-            long before = harness.Running.Invoke(GC.GetAllocatedBytesForCurrentThread);
-            PingPong(clients, message, reply, Rounds);
-            long after = harness.Running.Invoke(GC.GetAllocatedBytesForCurrentThread);
+            long allocated = harness.Running.AllocatedWhile(() => PingPong(clients, message, reply, Rounds));
 
-            double perMessage = (double)(after - before) / (Rounds * Clients);
-            perMessage.Should().BeLessThan(1.0, $"{after - before} bytes over {Rounds * Clients} messages");
+            double perMessage = (double)allocated / (Rounds * Clients);
+            perMessage.Should().BeLessThan(1.0, $"{allocated} bytes over {Rounds * Clients} messages");
         }
         finally
         {
@@ -204,12 +202,10 @@ public sealed class AllocationTests
         try
         {
             PingPong(clients, requests, replies, 100);
-            long before = harness.Running.Invoke(GC.GetAllocatedBytesForCurrentThread);
-            PingPong(clients, requests, replies, Rounds);
-            long after = harness.Running.Invoke(GC.GetAllocatedBytesForCurrentThread);
+            long allocated = harness.Running.AllocatedWhile(() => PingPong(clients, requests, replies, Rounds));
 
-            double perReply = (double)(after - before) / (Rounds * Clients * 16);
-            perReply.Should().BeLessThan(1.0, $"{after - before} bytes over {Rounds * Clients * 16} replies");
+            double perReply = (double)allocated / (Rounds * Clients * 16);
+            perReply.Should().BeLessThan(1.0, $"{allocated} bytes over {Rounds * Clients * 16} replies");
         }
         finally
         {

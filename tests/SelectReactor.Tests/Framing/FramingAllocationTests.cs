@@ -35,13 +35,11 @@ public sealed class FramingAllocationTests(ITestOutputHelper output)
         try
         {
             Rounds_(clients, first, second, reply, 200);
-            long before = harness.Running.Invoke(GC.GetAllocatedBytesForCurrentThread);
-            Rounds_(clients, first, second, reply, Rounds);
-            long after = harness.Running.Invoke(GC.GetAllocatedBytesForCurrentThread);
+            long allocated = harness.Running.AllocatedWhile(() => Rounds_(clients, first, second, reply, Rounds));
 
-            double perFrame = (double)(after - before) / (2.0 * Rounds * Clients);
-            output.WriteLine($"{after - before} bytes over {2 * Rounds * Clients} frames: {perFrame:F4} B/frame");
-            perFrame.Should().BeLessThan(1.0, $"{after - before} bytes over {2 * Rounds * Clients} frames");
+            double perFrame = (double)allocated / (2.0 * Rounds * Clients);
+            output.WriteLine($"{allocated} bytes over {2 * Rounds * Clients} frames: {perFrame:F4} B/frame");
+            perFrame.Should().BeLessThan(1.0, $"{allocated} bytes over {2 * Rounds * Clients} frames");
         }
         finally
         {
@@ -68,12 +66,10 @@ public sealed class FramingAllocationTests(ITestOutputHelper output)
         try
         {
             PingPong(clients, frame, reply, 2_000 / clientCount);
-            long before = harness.Running.Invoke(GC.GetAllocatedBytesForCurrentThread);
-            PingPong(clients, frame, reply, rounds);
-            long after = harness.Running.Invoke(GC.GetAllocatedBytesForCurrentThread);
+            long allocated = harness.Running.AllocatedWhile(() => PingPong(clients, frame, reply, rounds));
 
-            double perAwait = (double)(after - before) / (rounds * clientCount);
-            output.WriteLine($"{(pooled ? "pooled" : "default")} builder, {clientCount} connections: {after - before} bytes over {rounds * clientCount} awaits: {perAwait:F1} B/await");
+            double perAwait = (double)allocated / (rounds * clientCount);
+            output.WriteLine($"{(pooled ? "pooled" : "default")} builder, {clientCount} connections: {allocated} bytes over {rounds * clientCount} awaits: {perAwait:F1} B/await");
 
             // Posting a continuation to the reactor allocates nothing itself (a cached wrapper, a struct in the
             // reactor's queue). What remains is the runtime's: the async method's box (about 110 bytes with the default

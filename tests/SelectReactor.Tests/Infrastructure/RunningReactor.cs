@@ -55,6 +55,17 @@ internal sealed class RunningReactor : IDisposable
         return Wait.Result(done.Task);
     }
 
+    /// <summary>
+    /// Bytes the reactor thread allocated while <paramref name="work"/> ran on the calling thread (clients driving a
+    /// steady-state load): the reactor's own allocation, read on its thread before and after.
+    /// </summary>
+    public long AllocatedWhile(Action work)
+    {
+        long before = Invoke(GC.GetAllocatedBytesForCurrentThread);
+        work();
+        return Invoke(GC.GetAllocatedBytesForCurrentThread) - before;
+    }
+
     public bool Join() => _thread.Join(Wait.Generous);
 
     public void Dispose()

@@ -137,11 +137,9 @@ public sealed class UdpEndpointTests
         }
 
         PingPong(2_000);
-        long before = running.Invoke(GC.GetAllocatedBytesForCurrentThread);
-        PingPong(10_000);
-        long after = running.Invoke(GC.GetAllocatedBytesForCurrentThread);
+        long allocated = running.AllocatedWhile(() => PingPong(10_000));
 
-        ((double)(after - before) / 10_000).Should().BeLessThan(1.0, $"{after - before} bytes for 10,000 datagrams received and echoed");
+        ((double)allocated / 10_000).Should().BeLessThan(1.0, $"{allocated} bytes for 10,000 datagrams received and echoed");
     }
 
     [Fact]

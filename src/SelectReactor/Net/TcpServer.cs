@@ -172,7 +172,7 @@ public sealed class TcpServer : IDisposable
 
             if (EndPoint is UnixDomainSocketEndPoint unixEndPoint)
             {
-                RemoveStaleSocketFile(unixEndPoint);
+                UnixSocketFile.RemoveIfStale(unixEndPoint); // a stale socket file goes; anything else refuses the start
             }
 
             listener.Bind(EndPoint);
@@ -536,13 +536,6 @@ public sealed class TcpServer : IDisposable
         _listenerRegistration = null;
         StopOnReactor();
     }
-
-    /// <summary>
-    /// Makes way for binding a Unix socket path: removes a socket file left behind by a process that died, but refuses
-    /// (with AddressAlreadyInUse, naming the path and what is there) a live server's socket, a regular file, a
-    /// directory or a symbolic link, and leaves them untouched.
-    /// </summary>
-    private static void RemoveStaleSocketFile(UnixDomainSocketEndPoint endPoint) => UnixSocketFile.RemoveIfStale(endPoint);
 
     /// <summary>An accepted socket on its way to another reactor: started there, or closed if that reactor is disposed first.</summary>
     private sealed class Handoff(TcpServer server, Shard shard, Socket socket) : IReactorWork

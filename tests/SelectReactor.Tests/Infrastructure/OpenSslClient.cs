@@ -13,7 +13,7 @@ internal static class OpenSslClient
 {
     public const string Missing = "openssl is not installed and could not be (Debian package openssl; .ci/run installs it with apt-get): the tests with openssl s_client are skipped";
 
-    public static bool Available { get; } = OnPath("openssl");
+    public static bool Available { get; } = ExternalTool.OnPath("openssl");
 
     /// <summary>
     /// Runs <c>openssl s_client</c> against <paramref name="endPoint"/> with <paramref name="arguments"/>, writes
@@ -87,19 +87,6 @@ internal static class OpenSslClient
         {
             return (process.ExitCode, stdout.ToString(), Wait.Result(stderr));
         }
-    }
-
-    private static bool OnPath(string tool)
-    {
-        foreach (string directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (File.Exists(Path.Combine(directory, tool)))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }
 

@@ -11,7 +11,7 @@ internal static class RedisTools
 {
     public const string Missing = "redis-cli or redis-benchmark is not installed and could not be (Debian package redis-tools; .ci/run installs it with apt-get): the tests with Redis's own tools are skipped";
 
-    public static bool Available { get; } = OnPath("redis-cli") && OnPath("redis-benchmark");
+    public static bool Available { get; } = ExternalTool.OnPath("redis-cli") && ExternalTool.OnPath("redis-benchmark");
 
     public static (int ExitCode, string Stdout, string Stderr) Run(string tool, string arguments, string? stdin = null, TimeSpan? timeout = null)
     {
@@ -38,19 +38,6 @@ internal static class RedisTools
         }
 
         return (process.ExitCode, Wait.Result(stdout), Wait.Result(stderr));
-    }
-
-    private static bool OnPath(string tool)
-    {
-        foreach (string directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (File.Exists(Path.Combine(directory, tool)))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }
 

@@ -136,8 +136,7 @@ public sealed class DescriptorExhaustionTests
         }
 
         Wait.Until(() => server.Stderr.Contains("[202]", StringComparison.Ordinal), "the server reports running out of descriptors");
-        string limits = System.IO.File.ReadAllText($"/proc/{server.Id}/limits");
-        int limit = int.Parse(limits.Split('\n').Single(l => l.StartsWith("Max open files", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[3], System.Globalization.CultureInfo.InvariantCulture);
+        int limit = server.DescriptorLimit();
         // Top the flood up while waiting: should the backlog run dry (the server accepted every queued connection while
         // something of its own briefly held a descriptor), one more connection takes the descriptor that came free.
         int open = 0;
@@ -146,7 +145,7 @@ public sealed class DescriptorExhaustionTests
             Wait.Until(
                 () =>
                 {
-                    open = server.OpenDescriptors();
+                    open = server.DescriptorSlotsInUse(limit);
                     if (open < limit - free && flood.Count < 2 * Flood)
                     {
                         // Non-blocking: with the backlog full the kernel retries the SYN for a minute or more.
@@ -169,7 +168,7 @@ public sealed class DescriptorExhaustionTests
         {
             flood.ForEach(s => s.Dispose());
             throw new TimeoutException(
-                $"{e.Message} Last count {open} of {limit}, {flood.Count} flood connections, exited: {server.HasExited}; stderr: {server.Stderr}",
+                $"{e.Message} Last count of slots in use {open} of {limit}, {flood.Count} flood connections, exited: {server.HasExited}; stderr: {server.Stderr}",
                 e);
         }
 

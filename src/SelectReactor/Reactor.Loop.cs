@@ -345,7 +345,7 @@ public sealed partial class Reactor
         int round = 0;
         while (due > 0 && cold.Count > 0)
         {
-            int taken = cold.TakeSlice(read, error);
+            int taken = cold.TakeSlice(read, error, due);
             int entries = read.Count + error.Count;
             read.Fill(null);
             error.Fill(null);
@@ -372,7 +372,7 @@ public sealed partial class Reactor
             KeepReady(read, _sets.ColdReadyRead);
             KeepReady(error, _sets.ColdReadyError);
             cold.Polled(taken, entries, elapsed, _tickNow);
-            due -= taken;
+            due = cold.Due(_tickNow); // whole slices only: the rest waits for a slice's worth, or the end of the pass
         }
 
         // The slices' sockets stay referenced only until the next slice; release them so closed ones can go.

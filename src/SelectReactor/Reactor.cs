@@ -355,7 +355,7 @@ public sealed partial class Reactor : IDisposable
 
         if (registration.Slot >= 0)
         {
-            _tiers.Remove(registration);
+            _tiers.Remove(registration, _tickNow);
             _sets.MarkDirty();
         }
 

@@ -422,6 +422,83 @@ public sealed class TieringTests
     }
 
     [Fact]
+    public void ColdSocketsNotYetPolled_AllClosingMidPass_LeaveTheRestPolledWithinThePace_WithoutSpinning()
+    {
+        (Reactor reactor, FakeTimeProvider clock) = NewReactor();
+        using var pairs = new SocketPairs(200);
+        using (reactor)
+        {
+            RecordingHandler[] handlers = pairs.RegisterDraining(reactor);
+            reactor.RunOnce(TimeSpan.Zero);
+            GoQuiet(reactor, clock);
+            TimeSpan pace = reactor.ColdPace(clock);
+            clock.Advance(pace / 2);
+            reactor.RunOnce(TimeSpan.Zero);
+            Registration[] cold = reactor.ColdRegistrations;
+            int cursor = reactor.ColdCursor;
+            cursor.Should().BeInRange(1, cold.Length - 1, "half a pace polls part of the pass");
+
+            // Every socket this pass has not polled yet closes: the pass is over, and the next must begin.
+            foreach (Registration registration in cold[cursor..])
+            {
+                registration.Dispose();
+            }
+
+            var timeouts = new List<int>();
+            reactor.SelectImplementation = (read, write, error, micros) =>
+            {
+                timeouts.Add(micros);
+                Socket.Select(read, write, error, micros);
+            };
+            reactor.RunOnce(TimeSpan.FromSeconds(1));
+            reactor.ColdCount.Should().Be(cursor);
+            timeouts.Should().ContainSingle().Which.Should().BePositive("the wait lasts until the next slice is due, not zero: no spin");
+
+            int polledPair = Enumerable.Range(0, pairs.Count).Single(i => pairs[i].Server == cold[0].Socket);
+            SendAndWaitArrived(pairs[polledPair]);
+            clock.Advance(pace);
+            reactor.RunOnce(TimeSpan.Zero);
+            handlers[polledPair].ReadableCount.Should().Be(1, "the sockets polled before the others closed are polled again within the pace");
+        }
+    }
+
+    [Fact]
+    public void FewColdSockets_ArePolledAtThePaceFloor_NotEveryMillisecond()
+    {
+        // The reactor's own settings: a 10 ms floor under the pace, the default 40 ms bound. A pass over a few sockets
+        // is one slice, polled at its end: it may take the whole bound, so the floor applies (it was 2.4 ms for 5).
+        var clock = new FakeTimeProvider();
+        using var reactor = new Reactor();
+        reactor.UseTiers(clock, ColdAfter, TimeSpan.FromMilliseconds(10), new ReactorOptions().MaxColdSocketDelay);
+        using var pairs = new SocketPairs(5);
+        pairs.RegisterDraining(reactor);
+        reactor.RunOnce(TimeSpan.Zero);
+        GoQuiet(reactor, clock);
+        reactor.ColdCount.Should().Be(5);
+        var polls = new List<TimeSpan>();
+        reactor.SelectImplementation = (read, write, error, micros) =>
+        {
+            if ((read?.Count ?? 0) == 5)
+            {
+                polls.Add(clock.GetElapsedTime(0));
+            }
+
+            Socket.Select(read, write, error, micros);
+        };
+
+        // A busy loop: a tick every millisecond for 200 ms.
+        for (int i = 0; i < 200; i++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+            reactor.RunOnce(TimeSpan.Zero);
+        }
+
+        reactor.ColdPace(clock).Should().BeCloseTo(TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(0.1));
+        polls.Should().HaveCount(20, "one slice every 10 ms");
+        polls.Zip(polls.Skip(1), (a, b) => b - a).Should().OnlyContain(gap => Math.Abs((gap - TimeSpan.FromMilliseconds(10)).TotalMilliseconds) < 0.1);
+    }
+
+    [Fact]
     public void MaxColdSocketDelayZero_TurnsTieringOff()
     {
         using var off = new Reactor(new ReactorOptions { MaxColdSocketDelay = TimeSpan.Zero });

@@ -17,7 +17,8 @@ namespace SelectReactor;
 /// is due (a call costs a few microseconds whatever its size). Removal keeps every socket on its side of the cursor
 /// and only ever moves one to an earlier place; the denominator is the larger of this pass's and the last pass's
 /// count at their start. So between two polls of one socket at most <c>pace × (1 + SliceSize / denominator)</c>
-/// passes, and the pace is capped to keep that within the bound.
+/// passes, and the pace is capped to keep that within the bound; at most one pace when both passes were polled in one
+/// tick each (see <see cref="StartPass"/>).
 /// </para>
 /// <para>
 /// Polling cost is measured with <see cref="Stopwatch"/> (real time, whatever clock the tiers use), per socket,
@@ -45,6 +46,8 @@ internal sealed class ColdTier
     private long _pace;
     private int _startCount;
     private int _denominator = 1;
+    private long _firstPoll = long.MinValue;
+    private bool _polledAtOnce = true;
     private double _costPerSocket = InitialCostPerSocket;
 
     /// <param name="minPace">The shortest pass, in ticks of the tiers' clock.</param>
@@ -63,6 +66,9 @@ internal sealed class ColdTier
 
     public ReadOnlySpan<Registration> Registrations => _registrations.AsSpan(0, _count);
 
+    /// <summary>Registrations polled in this pass: the next slice starts here.</summary>
+    public int Cursor => _cursor;
+
     /// <summary>How long a whole pass takes now, in ticks of the tiers' clock: the bound on a cold socket's wait.</summary>
     public long Pace => _pace;
 
@@ -70,7 +76,7 @@ internal sealed class ColdTier
     {
         if (_count == 0)
         {
-            StartPass(now);
+            StartPass(now, previousAtOnce: true); // nothing cold was waiting
         }
 
         if (_count == _registrations.Length)
@@ -83,7 +89,9 @@ internal sealed class ColdTier
         _registrations[_count++] = registration;
     }
 
-    public void Remove(Registration registration)
+    /// <param name="registration">A cold registration.</param>
+    /// <param name="now">The tiers' clock: should the rest all have been polled already, the next pass starts now.</param>
+    public void Remove(Registration registration, long now)
     {
         int i = registration.Slot;
         Debug.Assert(registration.Cold && ReferenceEquals(_registrations[i], registration), "a cold registration knows its place");
@@ -103,6 +111,12 @@ internal sealed class ColdTier
         _registrations[--_count] = null!;
         registration.Cold = false;
         registration.Slot = -1;
+        if (_count > 0 && _cursor >= _count)
+        {
+            // The unpolled ones are gone and the rest were polled in this pass: it is over. Left as it was, no slice
+            // would ever be due again (and the wait until the next one would stay zero) until a socket went cold.
+            StartPass(now, previousAtOnce: false);
+        }
     }
 
     /// <summary>
@@ -136,14 +150,19 @@ internal sealed class ColdTier
 
     /// <summary>
     /// Fills the slice lists with the next registrations of the pass, at most <see cref="SliceSize"/> entries
-    /// across both lists. Returns how many registrations it took (pass it to <see cref="Polled"/>).
+    /// across both lists and at most <paramref name="due"/> registrations (none before its time: polled early in
+    /// one pass and late in the next, a socket would wait longer than the bound). Returns how many registrations it
+    /// took (pass it to <see cref="Polled"/>).
     /// </summary>
-    public int TakeSlice(SelectList read, SelectList error)
+    /// <param name="read">The slice's read list.</param>
+    /// <param name="error">The slice's error list.</param>
+    /// <param name="due">What <see cref="Due"/> says now.</param>
+    public int TakeSlice(SelectList read, SelectList error, int due)
     {
         read.Clear();
         error.Clear();
         int taken = 0;
-        while (_cursor + taken < _count)
+        while (_cursor + taken < _count && taken < due)
         {
             Registration registration = _registrations[_cursor + taken];
             int entries = ((registration.InterestBits & (int)Interest.Read) != 0 ? 1 : 0) + ((registration.InterestBits & (int)Interest.Error) != 0 ? 1 : 0);
@@ -167,6 +186,15 @@ internal sealed class ColdTier
     public void Polled(int taken, int entries, long elapsed, long now)
     {
         _cursor += taken;
+        if (_firstPoll == long.MinValue)
+        {
+            _firstPoll = now;
+        }
+        else if (now != _firstPoll)
+        {
+            _polledAtOnce = false;
+        }
+
         if (entries > 0)
         {
             double perSocket = elapsed / (double)entries;
@@ -175,23 +203,30 @@ internal sealed class ColdTier
 
         if (_cursor >= _count)
         {
-            StartPass(now);
+            StartPass(now, _polledAtOnce);
         }
     }
 
     /// <summary>Every cold socket was just polled (by the select over everything): the next pass starts now.</summary>
-    public void Restart(long now) => StartPass(now);
+    public void Restart(long now) => StartPass(now, previousAtOnce: true);
 
-    private void StartPass(long now)
+    /// <param name="now">The tiers' clock.</param>
+    /// <param name="previousAtOnce">Whether every socket in the tier was last polled at one moment (in one tick).</param>
+    private void StartPass(long now, bool previousAtOnce)
     {
         _cursor = 0;
         _passStart = now;
+        _firstPoll = long.MinValue;
+        _polledAtOnce = true;
         int previous = _startCount;
         _startCount = _count;
         _denominator = Math.Max(1, Math.Max(_count, previous));
 
-        // As slow as the share allows, at least the floor, and within the bound with a slice's worth of slack.
-        long cap = _bound * _denominator / (_denominator + SliceSize);
+        // As slow as the share allows, at least the floor, and within the bound. A pass polled over several ticks
+        // needs a slice's worth of slack: a socket polled early in one pass may be polled late in the next. A pass of
+        // one slice (a registration takes up to two entries) is polled in one tick; when the last pass was too, every
+        // socket was polled just as this pass began, will be again within the pace, and the whole bound is available.
+        long cap = previousAtOnce && _denominator <= SliceSize / 2 ? _bound : _bound * _denominator / (_denominator + SliceSize);
         double wanted = _costPerSocket * _count * _shareTimesClockPerStopwatch;
         _pace = Math.Max(1, wanted >= cap ? cap : Math.Min(cap, Math.Max(_minPace, (long)wanted)));
     }

@@ -83,11 +83,13 @@ internal sealed class SocketTiers
         _hot[_hotCount++] = registration;
     }
 
-    public void Remove(Registration registration)
+    /// <param name="registration">A registration in either tier.</param>
+    /// <param name="now">The tiers' clock (see <see cref="ColdTier.Remove"/>).</param>
+    public void Remove(Registration registration, long now)
     {
         if (registration.Cold)
         {
-            Cold.Remove(registration);
+            Cold.Remove(registration, now);
             return;
         }
 
@@ -106,7 +108,7 @@ internal sealed class SocketTiers
     /// </summary>
     public void Promote(Registration registration, long now)
     {
-        Cold.Remove(registration);
+        Cold.Remove(registration, now);
         Add(registration, now);
         registration.LastActive = now - _coldAfter + _sweepPeriod;
     }
@@ -155,7 +157,7 @@ internal sealed class SocketTiers
             Registration registration = _hot[i];
             if (now - registration.LastActive >= _coldAfter && MayGoCold(registration))
             {
-                Remove(registration);
+                Remove(registration, now);
                 Cold.Add(registration, now);
                 moved = true;
             }

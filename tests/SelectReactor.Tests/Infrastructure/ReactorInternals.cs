@@ -27,11 +27,21 @@ internal static class ReactorInternals
         public void UseTiers(TimeProvider clock, TimeSpan coldAfter, TimeSpan bound) =>
             Tiers(reactor) = new SocketTiers(clock, coldAfter, bound, bound, 0.1);
 
+        /// <summary>Tiers on <paramref name="clock"/> with a floor under the pace, as the reactor has.</summary>
+        public void UseTiers(TimeProvider clock, TimeSpan coldAfter, TimeSpan minPace, TimeSpan bound) =>
+            Tiers(reactor) = new SocketTiers(clock, coldAfter, minPace, bound, 0.1);
+
         /// <summary>The pace of the cold tier now: the longest a pass over the cold sockets takes.</summary>
         public TimeSpan ColdPace(TimeProvider clock) => TimeSpan.FromSeconds(Tiers(reactor).Cold.Pace / (double)clock.TimestampFrequency);
 
         /// <summary>Registrations in the cold tier.</summary>
         public int ColdCount => Tiers(reactor).Cold.Count;
+
+        /// <summary>The cold registrations in the order of the pass: those before ColdCursor have been polled in it.</summary>
+        public Registration[] ColdRegistrations => Tiers(reactor).Cold.Registrations.ToArray();
+
+        /// <summary>How many cold registrations have been polled in this pass.</summary>
+        public int ColdCursor => Tiers(reactor).Cold.Cursor;
 
         /// <summary>Whether registrations ever go cold (false with <see cref="ReactorOptions.MaxColdSocketDelay"/> zero).</summary>
         public bool TieringEnabled => Tiers(reactor).Enabled;

@@ -84,13 +84,14 @@ public sealed class ReactorOptions
     /// (zero-timeout selects of at most 79 sockets, which allocate nothing), a pass over all cold sockets spread over a
     /// pace that keeps cold polling near a tenth of a busy loop, never longer than this value and never shorter than
     /// 10 ms (10,000 idle sockets: 35-40 ms). Any event, and any interest change, makes it hot again (back to cold
-    /// within half a second unless it has another event). Listening
-    /// sockets and registrations watching for writability never go cold.
+    /// within half a second unless it has another event). Listening sockets and registrations watching for
+    /// writability never go cold.
     /// </para>
     /// <para>
     /// When the loop has had nothing to do for a whole pace and nothing is due for three more, it waits in one select
-    /// over every socket instead, so an idle server costs what it always did and sees any socket at once. Nothing is lost either way: a cold socket's
-    /// events are delayed, by at most this value while the reactor thread gets the CPU, never dropped, and a cold
+    /// over every socket instead, so an idle server costs what it always did and sees any socket at once. Nothing is
+    /// lost either way: a cold socket's events are delayed, by at most this value while the reactor thread gets the
+    /// CPU (and a millisecond or two more, as waits are rounded up to whole milliseconds), never dropped, and a cold
     /// socket disposed behind the reactor's back is evicted within the same bound.
     /// </para>
     /// </remarks>

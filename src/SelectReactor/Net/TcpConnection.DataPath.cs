@@ -147,7 +147,7 @@ public sealed partial class TcpConnection
     internal Memory<byte> GetOutputMemory(int sizeHint)
     {
         EnsureReactorThread();
-        ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
+        CheckSizeHint(sizeHint);
         Unstage(); // what Output writes goes after what Send staged
         int atLeast = sizeHint > 0 ? 1 : DefaultWriterSpan;
         if (!AcceptsOutput)
@@ -167,7 +167,8 @@ public sealed partial class TcpConnection
     internal Span<byte> GetOutputSpan(int sizeHint)
     {
         EnsureReactorThread();
-        if (!AcceptsOutput || sizeHint < 0)
+        CheckSizeHint(sizeHint);
+        if (!AcceptsOutput)
         {
             return GetOutputMemory(sizeHint).Span;
         }
@@ -175,6 +176,22 @@ public sealed partial class TcpConnection
         Unstage(); // what Output writes goes after what Send staged
 
         return _output.GetTail(sizeHint, sizeHint > 0 ? 1 : DefaultWriterSpan);
+    }
+
+    /// <summary>
+    /// A size hint is at least 0 and no more than the connection may ever queue: asking for more is a mistake
+    /// (nothing could send it), and honouring it would allocate up to 2 GiB before the cap closed the connection.
+    /// </summary>
+    private void CheckSizeHint(int sizeHint)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
+        if (sizeHint > _options.MaxPendingSendBytes)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(sizeHint),
+                sizeHint,
+                $"More than this connection may queue (MaxPendingSendBytes, {_options.MaxPendingSendBytes} bytes): write it in parts, letting each go out first.");
+        }
     }
 
     internal void CommitOutput(int count)

@@ -158,7 +158,9 @@ public sealed partial class TcpConnection : IConnectionLayerHost, IEndOfCallback
     /// Advance counts toward the watermarks and the cap exactly as Send does. Once the connection no longer accepts
     /// output (see <see cref="Send"/>), GetSpan returns scratch memory and Advance discards it: check
     /// <see cref="IsOpen"/> or watch <see cref="ConnectionHandler.OnClosed"/>. Do not call <see cref="Send"/> between
-    /// GetSpan and Advance, nor keep the span past the callback. Reactor thread only.
+    /// GetSpan and Advance, nor keep the span past the callback. A size hint above
+    /// <see cref="TcpConnectionOptions.MaxPendingSendBytes"/> throws <see cref="ArgumentOutOfRangeException"/>: write
+    /// that much in parts. Reactor thread only.
     /// </remarks>
     public IBufferWriter<byte> Output => _writer ??= new ConnectionOutput(this);
 

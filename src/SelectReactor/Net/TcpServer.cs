@@ -52,10 +52,10 @@ public sealed class TcpServer : IDisposable
     /// <summary>Creates a server whose listener and connections all run on one reactor; nothing happens until <see cref="Start"/>.</summary>
     /// <param name="reactor">The reactor that runs the listener and every connection.</param>
     /// <param name="endPoint">An <see cref="IPEndPoint"/> (port 0 picks a free port; <see cref="IPAddress.IPv6Any"/> also accepts IPv4) or a <see cref="UnixDomainSocketEndPoint"/>.</param>
-    /// <param name="handlerFactory">Makes the handler of each accepted connection, on the connection's reactor thread. It may return a shared instance.</param>
+    /// <param name="handlerFactory">Makes the handler of each accepted connection, on the connection's reactor thread. It may return a shared instance if the handler keeps no state of its own per connection (a <see cref="ParsingConnectionHandler"/> or <see cref="FramedConnectionHandler"/> does, and refuses a second connection).</param>
     /// <param name="options">Settings; <see langword="null"/> takes the defaults.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The end point type is unsupported, the connection options are inconsistent, or <see cref="TcpServerOptions.Tls"/> names no certificate.</exception>
+    /// <exception cref="ArgumentException">The end point type is unsupported, the connection options are inconsistent, or <see cref="TcpServerOptions.Tls"/> names no certificate, or one without its private key.</exception>
     [SuppressMessage("ApiDesign", "RS0026", Justification = "The two constructors differ in their first parameter's type; neither has shipped, so no binary compatibility is at stake.")]
     public TcpServer(Reactor reactor, EndPoint endPoint, Func<ConnectionHandler> handlerFactory, TcpServerOptions? options = null)
         : this(reactor ?? throw new ArgumentNullException(nameof(reactor)), [reactor], endPoint, handlerFactory, options)
@@ -69,10 +69,10 @@ public sealed class TcpServer : IDisposable
     /// </summary>
     /// <param name="group">The reactors to spread connections over.</param>
     /// <param name="endPoint">An <see cref="IPEndPoint"/> or a <see cref="UnixDomainSocketEndPoint"/>.</param>
-    /// <param name="handlerFactory">Makes the handler of each accepted connection, on the connection's reactor thread. A shared instance must then be thread-safe.</param>
+    /// <param name="handlerFactory">Makes the handler of each accepted connection, on the connection's reactor thread. A shared instance must then be thread-safe and keep no state of its own per connection.</param>
     /// <param name="options">Settings; <see langword="null"/> takes the defaults.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The end point type is unsupported, the connection options are inconsistent, or <see cref="TcpServerOptions.Tls"/> names no certificate.</exception>
+    /// <exception cref="ArgumentException">The end point type is unsupported, the connection options are inconsistent, or <see cref="TcpServerOptions.Tls"/> names no certificate, or one without its private key.</exception>
     [SuppressMessage("ApiDesign", "RS0026", Justification = "The two constructors differ in their first parameter's type; neither has shipped, so no binary compatibility is at stake.")]
     public TcpServer(ReactorGroup group, EndPoint endPoint, Func<ConnectionHandler> handlerFactory, TcpServerOptions? options = null)
         : this((group ?? throw new ArgumentNullException(nameof(group))).Reactors[0], [.. group.Reactors], endPoint, handlerFactory, options)

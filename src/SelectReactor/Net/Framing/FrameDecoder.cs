@@ -17,10 +17,11 @@ public abstract class FrameDecoder
 {
     /// <summary>Sets the most bytes one incomplete frame may occupy.</summary>
     /// <param name="maxBufferedLength">See <see cref="MaxBufferedLength"/>; at least 1.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBufferedLength"/> is less than 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBufferedLength"/> is less than 1 or above <see cref="Array.MaxLength"/> - 1 (the connection's buffer holds one byte more, to see a frame pass the maximum).</exception>
     protected FrameDecoder(int maxBufferedLength)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBufferedLength, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxBufferedLength, Array.MaxLength - 1);
         MaxBufferedLength = maxBufferedLength;
     }
 
@@ -75,7 +76,7 @@ public abstract class FrameDecoder
     /// field; <see langword="false"/> to hand over the whole frame, header included.</param>
     /// <returns>The decoder.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A size other than 1, 2, 4 or 8; a negative offset; a maximum
-    /// smaller than the header or above <see cref="Array.MaxLength"/>.</exception>
+    /// smaller than the header or above <see cref="Array.MaxLength"/> - 1.</exception>
     public static FrameDecoder LengthField(int lengthFieldSize, int maxFrameLength, bool bigEndian = true, int lengthFieldOffset = 0, int lengthAdjustment = 0, bool stripHeader = true)
     {
         if (lengthFieldSize is not (1 or 2 or 4 or 8))
@@ -86,18 +87,18 @@ public abstract class FrameDecoder
         ArgumentOutOfRangeException.ThrowIfNegative(lengthFieldOffset);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(lengthFieldOffset, Array.MaxLength - lengthFieldSize);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxFrameLength, lengthFieldOffset + lengthFieldSize);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxFrameLength, Array.MaxLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxFrameLength, Array.MaxLength - 1);
         return new LengthFieldDecoder(lengthFieldSize, maxFrameLength, bigEndian, lengthFieldOffset, lengthAdjustment, stripHeader);
     }
 
     /// <summary>Frames of exactly <paramref name="frameLength"/> bytes.</summary>
     /// <param name="frameLength">The length of every frame, at least 1.</param>
     /// <returns>The decoder.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frameLength"/> is less than 1 or above <see cref="Array.MaxLength"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frameLength"/> is less than 1 or above <see cref="Array.MaxLength"/> - 1.</exception>
     public static FrameDecoder FixedLength(int frameLength)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(frameLength, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(frameLength, Array.MaxLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(frameLength, Array.MaxLength - 1);
         return new FixedLengthDecoder(frameLength);
     }
 

@@ -67,7 +67,11 @@ public abstract class FramedConnectionHandler : ParsingConnectionHandler
                     _examined = 0;
                     total += consumed;
                     ValueTask work = OnFrame(connection, rest.Slice(offset, length));
-                    if (!work.IsCompletedSuccessfully)
+                    if (work.IsCompletedSuccessfully)
+                    {
+                        work.GetAwaiter().GetResult(); // consumed, as a ValueTask must be (a pooled source is recycled here)
+                    }
+                    else
                     {
                         SuspendUntil(work);
                     }

@@ -12,7 +12,8 @@ namespace SelectReactor.Net;
 /// </summary>
 /// <remarks>
 /// <para>
-/// One instance per connection (give <see cref="TcpServer"/> a factory that makes a new one). Bytes are handed over
+/// One instance per connection (give <see cref="TcpServer"/> a factory that makes a new one; a second connection
+/// handed to the same instance is refused with <see cref="InvalidOperationException"/>). Bytes are handed over
 /// straight from the reactor's receive buffer, without a copy; only an incomplete frame is copied, into a pooled
 /// buffer held while it is pending and returned as soon as it is consumed, so an idle connection holds no buffer.
 /// More than <see cref="MaxBufferedBytes"/> bytes without progress closes the connection with
@@ -55,7 +56,9 @@ public abstract class ParsingConnectionHandler : ConnectionHandler
     /// <summary>
     /// The most bytes an incomplete frame may occupy: when <see cref="Parse"/> leaves more than this unconsumed
     /// (and is not suspended), the connection closes with <see cref="ConnectionCloseReason.FrameTooLarge"/>.
-    /// The pending buffer never grows past it, beyond the pool's rounding up to a power of two.
+    /// The pending buffer never grows past it, beyond the pool's rounding up to a power of two, with one exception:
+    /// when work suspends parsing, the rest of the read in progress waits with it (at most one receive buffer more;
+    /// reading stops until the work completes).
     /// </summary>
     public int MaxBufferedBytes { get; }
 
@@ -71,10 +74,11 @@ public abstract class ParsingConnectionHandler : ConnectionHandler
     /// <summary>Bytes arrived: parses them, after any bytes still pending. Sealed: override <see cref="Parse"/>.</summary>
     /// <param name="connection">The connection.</param>
     /// <param name="data">The bytes received.</param>
+    /// <exception cref="InvalidOperationException">This instance already serves another connection.</exception>
     public sealed override void OnData(TcpConnection connection, ReadOnlySpan<byte> data)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        _connection = connection;
+        Bind(connection);
         if (_stopped)
         {
             return;
@@ -102,8 +106,14 @@ public abstract class ParsingConnectionHandler : ConnectionHandler
     /// <param name="error">The exception behind an error reason, otherwise <see langword="null"/>.</param>
     public sealed override void OnClosed(TcpConnection connection, ConnectionCloseReason reason, Exception? error)
     {
-        _stopped = true;
-        Release();
+        ArgumentNullException.ThrowIfNull(connection);
+        _connection ??= connection; // bound even if it closed before sending anything: a second connection is refused
+        if (ReferenceEquals(connection, _connection))
+        {
+            _stopped = true;
+            Release();
+        }
+
         OnConnectionClosed(connection, reason, error);
     }
 
@@ -134,6 +144,13 @@ public abstract class ParsingConnectionHandler : ConnectionHandler
     /// </remarks>
     protected void SuspendUntil(ValueTask work)
     {
+        TcpConnection connection = _connection ?? throw new InvalidOperationException("SuspendUntil is for work started while parsing; no data has arrived yet.");
+        if (!connection.Reactor.IsOnReactorThread)
+        {
+            // First, before anything changes: a suspension set up half-way would buffer without a cap and never resume.
+            throw new InvalidOperationException("SuspendUntil must be called on the reactor thread, from Parse.");
+        }
+
         if (_suspended)
         {
             throw new InvalidOperationException("Parsing is already suspended; return from Parse after the first SuspendUntil.");
@@ -145,7 +162,6 @@ public abstract class ParsingConnectionHandler : ConnectionHandler
             return;
         }
 
-        TcpConnection connection = _connection ?? throw new InvalidOperationException("SuspendUntil is for work started while parsing.");
         _suspended = true;
         _work = work;
         connection.PauseReading();
@@ -297,6 +313,24 @@ public abstract class ParsingConnectionHandler : ConnectionHandler
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// The first connection to deliver data owns this instance for good: its buffer, its suspension and its end are
+    /// that connection's. A second one would read the first one's pending bytes as its own, so it is refused, loudly
+    /// (the throw faults that connection alone).
+    /// </summary>
+    private void Bind(TcpConnection connection)
+    {
+        if (_connection is null)
+        {
+            _connection = connection;
+        }
+        else if (!ReferenceEquals(_connection, connection))
+        {
+            throw new InvalidOperationException(
+                $"This {GetType().Name} already serves another connection. A parsing handler keeps one connection's state: make one per connection (for TcpServer, a factory such as () => new {GetType().Name}(...)).");
         }
     }
 

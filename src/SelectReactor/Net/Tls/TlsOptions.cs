@@ -34,12 +34,22 @@ internal static class TlsOptions
     /// <see cref="SslServerAuthenticationOptions.ServerCertificate"/>, carries a certificate context built once, so a
     /// handshake does not build the certificate's chain again for every connection (what Kestrel does too).
     /// </summary>
-    /// <exception cref="ArgumentException">The options name no certificate, context or selection callback.</exception>
+    /// <exception cref="ArgumentException">The options name no certificate, context or selection callback, or a certificate without its private key.</exception>
     public static SslServerAuthenticationOptions PrepareServer(SslServerAuthenticationOptions options)
     {
         if (options.ServerCertificate is null && options.ServerCertificateContext is null && options.ServerCertificateSelectionCallback is null)
         {
             throw new ArgumentException("TcpServerOptions.Tls needs a ServerCertificate, a ServerCertificateContext or a ServerCertificateSelectionCallback.", nameof(options));
+        }
+
+        // Known now, and otherwise only seen as every handshake failing (logged at Debug: peers can cause failures).
+        X509Certificate2? fixedCertificate = options.ServerCertificateSelectionCallback is not null ? null
+            : options.ServerCertificateContext?.TargetCertificate ?? options.ServerCertificate as X509Certificate2;
+        if (fixedCertificate is { HasPrivateKey: false })
+        {
+            throw new ArgumentException(
+                $"TcpServerOptions.Tls: the server certificate '{fixedCertificate.Subject}' has no private key, so no handshake could succeed. Load it with its key (for PEM files, X509Certificate2.CreateFromPemFile(certPath, keyPath)).",
+                nameof(options));
         }
 
         SslServerAuthenticationOptions copy = Copy(options);

@@ -40,6 +40,24 @@ public sealed class TlsOptionsTests
     }
 
     [Fact]
+    public void ServerCertificateWithoutItsPrivateKey_IsRefusedWhenTheServerIsMade_NotAtEveryHandshake()
+    {
+        // Before, the server started and every handshake failed, logged at Debug only: an operator saw nothing.
+        using X509Certificate2 noKey = X509CertificateLoader.LoadCertificate(TestCertificates.Localhost.RawData);
+        noKey.HasPrivateKey.Should().BeFalse();
+        using var running = new RunningReactor();
+
+        // (A certificate context cannot be made from such a certificate: SslStreamCertificateContext.Create refuses it.)
+        var tls = new SslServerAuthenticationOptions { ServerCertificate = noKey };
+        FluentActions.Invoking(() => new TcpServer(running.Reactor, new IPEndPoint(IPAddress.Loopback, 0), () => new TestEchoHandler(), new TcpServerOptions { Tls = tls }))
+            .Should().Throw<ArgumentException>().WithMessage("*has no private key*CreateFromPemFile*");
+
+        // With its key, as before.
+        FluentActions.Invoking(() => new TcpServer(running.Reactor, new IPEndPoint(IPAddress.Loopback, 0), () => new TestEchoHandler(), new TcpServerOptions { Tls = TestCertificates.Server() }))
+            .Should().NotThrow();
+    }
+
+    [Fact]
     public void PrepareServer_RefusesRenegotiation_BuildsTheCertificateContextOnce_AndLeavesTheUsersObjectAlone()
     {
         SslServerAuthenticationOptions user = TestCertificates.Server();

@@ -27,6 +27,7 @@ internal sealed class SocketTransport : IEventHandler, IBufferWriter<byte>
     private Registration? _registration;
     private bool _connecting;
     private bool _closed;
+    private bool _urgentWhilePaused;
 
     public SocketTransport(TcpConnection connection, Reactor reactor, Socket? socket)
     {
@@ -69,7 +70,12 @@ internal sealed class SocketTransport : IEventHandler, IBufferWriter<byte>
         _registration = _reactor.Register(socket, this, Interest.Write | Interest.Error);
     }
 
-    /// <summary>Sets the registration's interest: read when the connection wants input, write while a send is blocked.</summary>
+    /// <summary>
+    /// Sets the registration's interest: read when the connection wants input, write while a send is blocked. While
+    /// reading is paused (by the handler, for async work, or for backpressure) it watches for errors instead, so that a
+    /// peer's reset ends the connection then and there rather than when reading resumes (which, for work that never
+    /// completes, would be never).
+    /// </summary>
     public void UpdateInterest(bool read)
     {
         Registration? registration = _registration;
@@ -78,9 +84,17 @@ internal sealed class SocketTransport : IEventHandler, IBufferWriter<byte>
             return;
         }
 
+        if (read)
+        {
+            _urgentWhilePaused = false;
+        }
+
+        Interest input = read && !InputEnded ? Interest.Read
+            : InputEnded || _urgentWhilePaused ? Interest.None
+            : Interest.Error;
         Interest interest = _connecting
             ? Interest.Write | Interest.Error
-            : (read && !InputEnded ? Interest.Read : Interest.None) | (WriteBlocked && Queue.Length > 0 ? Interest.Write : Interest.None);
+            : input | (WriteBlocked && Queue.Length > 0 ? Interest.Write : Interest.None);
         if (interest != registration.Interest)
         {
             registration.Interest = interest;
@@ -303,6 +317,23 @@ internal sealed class SocketTransport : IEventHandler, IBufferWriter<byte>
         if (_connecting)
         {
             CompleteConnect();
+            return;
+        }
+
+        if (!_connection.WantsTransportInput)
+        {
+            // Paused: read nothing (requests stay in order), but end the connection if the peer reset it.
+            int code = (int)_socket!.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+            if (code != 0)
+            {
+                _connection.OnTransportError((SocketError)code);
+                return;
+            }
+
+            // No error: urgent data, which stays flagged until the stream is read past it. Watching errors now would
+            // spin, so stop until reading resumes.
+            _urgentWhilePaused = true;
+            UpdateInterest(read: false);
             return;
         }
 

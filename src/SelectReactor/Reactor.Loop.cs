@@ -345,7 +345,7 @@ public sealed partial class Reactor
         int round = 0;
         while (due > 0 && cold.Count > 0)
         {
-            int taken = cold.TakeSlice(read, error, due);
+            int taken = cold.TakeSlice(read, error);
             int entries = read.Count + error.Count;
             read.Fill(null);
             error.Fill(null);

@@ -94,7 +94,7 @@ public sealed class ColdTierTests
             while (due > 0 && tier.Count > 0)
             {
                 int cursor = tier.Cursor;
-                int taken = tier.TakeSlice(read, error, due);
+                int taken = tier.TakeSlice(read, error);
                 foreach (Registration polled in tier.Registrations.Slice(cursor, taken))
                 {
                     Check(polled, now);

@@ -150,14 +150,12 @@ public sealed class TieringTests
     public void ColdSocketDisposedBehindTheReactorsBack_IsEvictedWithinThePace_AndTheOthersKeepWorking()
     {
         (Reactor reactor, FakeTimeProvider clock) = NewReactor();
+        using var pairs = new SocketPairs(2);
         using (reactor)
-        using (SocketPair victim = Loopback.Pair())
-        using (SocketPair other = Loopback.Pair())
         {
-            var victimHandler = Draining();
-            var otherHandler = Draining();
-            reactor.Register(victim.Server, victimHandler, Interest.Read);
-            reactor.Register(other.Server, otherHandler, Interest.Read);
+            RecordingHandler[] handlers = pairs.RegisterDraining(reactor);
+            (SocketPair victim, RecordingHandler victimHandler) = (pairs[0], handlers[0]);
+            (SocketPair other, RecordingHandler otherHandler) = (pairs[1], handlers[1]);
             reactor.RunOnce(TimeSpan.Zero);
             GoQuiet(reactor, clock);
             reactor.ColdCount.Should().Be(2);
@@ -182,14 +180,12 @@ public sealed class TieringTests
     public void ColdSocketDisposedBehindTheReactorsBack_WhileTheLoopIsQuiet_IsEvictedByTheSelectOverEverything()
     {
         (Reactor reactor, FakeTimeProvider clock) = NewReactor();
+        using var pairs = new SocketPairs(2);
         using (reactor)
-        using (SocketPair victim = Loopback.Pair())
-        using (SocketPair other = Loopback.Pair())
         {
-            var victimHandler = Draining();
-            var otherHandler = Draining();
-            reactor.Register(victim.Server, victimHandler, Interest.Read);
-            reactor.Register(other.Server, otherHandler, Interest.Read);
+            RecordingHandler[] handlers = pairs.RegisterDraining(reactor);
+            (SocketPair victim, RecordingHandler victimHandler) = (pairs[0], handlers[0]);
+            (SocketPair other, RecordingHandler otherHandler) = (pairs[1], handlers[1]);
             reactor.RunOnce(TimeSpan.Zero);
             GoQuiet(reactor, clock);
             clock.Advance(Bound); // nothing for a whole pace: the next wait is one select over everything

@@ -47,7 +47,6 @@ internal sealed class ColdTier
     private int _startCount;
     private int _denominator = 1;
     private long _firstPoll = long.MinValue;
-    private bool _polledAtOnce = true;
     private double _costPerSocket = InitialCostPerSocket;
 
     /// <param name="minPace">The shortest pass, in ticks of the tiers' clock.</param>
@@ -150,19 +149,18 @@ internal sealed class ColdTier
 
     /// <summary>
     /// Fills the slice lists with the next registrations of the pass, at most <see cref="SliceSize"/> entries
-    /// across both lists and at most <paramref name="due"/> registrations (none before its time: polled early in
-    /// one pass and late in the next, a socket would wait longer than the bound). Returns how many registrations it
-    /// took (pass it to <see cref="Polled"/>).
+    /// across both lists. Returns how many registrations it took (pass it to <see cref="Polled"/>). Take a slice only
+    /// while <see cref="Due"/> says one is due, asking again after each: it counts whole slices, so no socket is
+    /// polled before its time (polled early in one pass and late in the next, a socket would wait past the bound).
     /// </summary>
     /// <param name="read">The slice's read list.</param>
     /// <param name="error">The slice's error list.</param>
-    /// <param name="due">What <see cref="Due"/> says now.</param>
-    public int TakeSlice(SelectList read, SelectList error, int due)
+    public int TakeSlice(SelectList read, SelectList error)
     {
         read.Clear();
         error.Clear();
         int taken = 0;
-        while (_cursor + taken < _count && taken < due)
+        while (_cursor + taken < _count)
         {
             Registration registration = _registrations[_cursor + taken];
             int entries = ((registration.InterestBits & (int)Interest.Read) != 0 ? 1 : 0) + ((registration.InterestBits & (int)Interest.Error) != 0 ? 1 : 0);
@@ -190,10 +188,6 @@ internal sealed class ColdTier
         {
             _firstPoll = now;
         }
-        else if (now != _firstPoll)
-        {
-            _polledAtOnce = false;
-        }
 
         if (entries > 0)
         {
@@ -203,7 +197,7 @@ internal sealed class ColdTier
 
         if (_cursor >= _count)
         {
-            StartPass(now, _polledAtOnce);
+            StartPass(now, previousAtOnce: _firstPoll == now); // the clock only moves on: first slice's tick is the last's
         }
     }
 
@@ -217,7 +211,6 @@ internal sealed class ColdTier
         _cursor = 0;
         _passStart = now;
         _firstPoll = long.MinValue;
-        _polledAtOnce = true;
         int previous = _startCount;
         _startCount = _count;
         _denominator = Math.Max(1, Math.Max(_count, previous));

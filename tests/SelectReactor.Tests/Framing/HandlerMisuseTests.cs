@@ -32,7 +32,7 @@ public sealed class HandlerMisuseTests
         Wait.Until(() => harness.Running.Invoke(() => shared.BufferedBytes) == 12, "A's partial line is pending");
         b.Send("B-line\n"u8);
 
-        ReceiveUntilClosed(b).Should().BeEmpty("B is refused, and sees none of A's bytes");
+        SocketIo.ReceiveUntilClosed(b).Should().BeEmpty("B is refused, and sees none of A's bytes");
         (ConnectionCloseReason reason, Exception? error) = Wait.Result(shared.Closes.Task);
         reason.Should().Be(ConnectionCloseReason.HandlerFault);
         error.Should().BeOfType<InvalidOperationException>().Which.Message.Should().Contain("already serves another connection");
@@ -58,7 +58,7 @@ public sealed class HandlerMisuseTests
         client.Send("still parsed\n"u8);
         Encoding.ASCII.GetString(SocketIo.ReceiveExactly(client, 13)).Should().Be("still parsed\n");
         client.Send(new byte[200]); // no newline: past the 100-byte maximum
-        ReceiveUntilClosed(client).Should().BeEmpty();
+        SocketIo.ReceiveUntilClosed(client).Should().BeEmpty();
         Wait.Result(handler.Closes.Task).Reason.Should().Be(ConnectionCloseReason.FrameTooLarge, "the cap still holds");
     }
 
@@ -139,32 +139,9 @@ public sealed class HandlerMisuseTests
         }
     }
 
-    /// <summary>What arrives until the peer closes, gracefully or with a reset (a handler fault resets).</summary>
-    private static byte[] ReceiveUntilClosed(Socket socket)
-    {
-        var received = new System.IO.MemoryStream();
-        var buffer = new byte[4096];
-        socket.ReceiveTimeout = 10_000;
-        try
-        {
-            int n;
-            while ((n = socket.Receive(buffer)) > 0)
-            {
-                received.Write(buffer, 0, n);
-            }
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
-        {
-        }
-
-        return received.ToArray();
-    }
-
     /// <summary>Echoes each line; records the first close; can be asked to suspend from a test thread.</summary>
     private sealed class EchoLines() : FramedConnectionHandler(FrameDecoder.Lines(100))
     {
-        private TcpConnection? _connection;
-
         public TaskCompletionSource<(ConnectionCloseReason Reason, Exception? Error)> Closes { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public bool Suspended => IsSuspended;
@@ -175,7 +152,6 @@ public sealed class HandlerMisuseTests
 
         protected override ValueTask OnFrame(TcpConnection connection, ReadOnlySpan<byte> frame)
         {
-            _connection ??= connection;
             connection.Send(frame);
             connection.Send("\n"u8);
             return default;

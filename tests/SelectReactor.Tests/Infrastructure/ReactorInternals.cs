@@ -24,8 +24,7 @@ internal static class ReactorInternals
         /// registrations go cold after <paramref name="coldAfter"/> and whose cold sockets wait at most
         /// <paramref name="bound"/> (the pace is then fixed: the bound, less a slice's worth of slack).
         /// </summary>
-        public void UseTiers(TimeProvider clock, TimeSpan coldAfter, TimeSpan bound) =>
-            Tiers(reactor) = new SocketTiers(clock, coldAfter, bound, bound, 0.1);
+        public void UseTiers(TimeProvider clock, TimeSpan coldAfter, TimeSpan bound) => reactor.UseTiers(clock, coldAfter, bound, bound);
 
         /// <summary>Tiers on <paramref name="clock"/> with a floor under the pace, as the reactor has.</summary>
         public void UseTiers(TimeProvider clock, TimeSpan coldAfter, TimeSpan minPace, TimeSpan bound) =>

@@ -72,6 +72,26 @@ internal static class SocketIo
         return buffer;
     }
 
+    /// <summary>Reads until the peer closes, gracefully or with a reset (a handler fault resets); returns what was read.</summary>
+    public static byte[] ReceiveUntilClosed(Socket socket)
+    {
+        using var all = new System.IO.MemoryStream();
+        byte[] buffer = new byte[65536];
+        try
+        {
+            int n;
+            while ((n = socket.Receive(buffer)) > 0)
+            {
+                all.Write(buffer, 0, n);
+            }
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+        }
+
+        return all.ToArray();
+    }
+
     /// <summary>Reads until end of stream; returns what was read.</summary>
     public static byte[] ReceiveToEnd(Socket socket)
     {

@@ -29,7 +29,7 @@ public sealed class PausedReadingTests
         Socket client = harness.Connect();
         client.Send("unread"u8);
 
-        Reset(client);
+        client.Dispose(); // linger 0: a reset
 
         Wait.Result(closed.Task).Should().Be(ConnectionCloseReason.ConnectionReset);
         Volatile.Read(ref dataCalls).Should().Be(0, "a paused connection reads nothing, even to find the reset");
@@ -44,7 +44,7 @@ public sealed class PausedReadingTests
         client.Send("request\n"u8);
         Wait.Until(() => handler.Started, "the work started");
 
-        Reset(client);
+        client.Dispose(); // linger 0: a reset
 
         Wait.Result(handler.Closed.Task).Should().Be(ConnectionCloseReason.ConnectionReset);
     }
@@ -90,12 +90,6 @@ public sealed class PausedReadingTests
         });
         client.Send("after"u8);
         System.Text.Encoding.ASCII.GetString(SocketIo.ReceiveExactly(client, 5)).Should().Be("after");
-    }
-
-    private static void Reset(Socket socket)
-    {
-        socket.LingerState = new LingerOption(true, 0);
-        socket.Dispose();
     }
 
     /// <summary>Each line starts work that never completes.</summary>

@@ -42,24 +42,22 @@ internal static class TlsOptions
             throw new ArgumentException("TcpServerOptions.Tls needs a ServerCertificate, a ServerCertificateContext or a ServerCertificateSelectionCallback.", nameof(options));
         }
 
-        // Known now, and otherwise only seen as every handshake failing (logged at Debug: peers can cause failures).
-        X509Certificate2? fixedCertificate = options.ServerCertificateSelectionCallback is not null ? null
-            : options.ServerCertificateContext?.TargetCertificate ?? options.ServerCertificate as X509Certificate2;
-        if (fixedCertificate is { HasPrivateKey: false })
-        {
-            throw new ArgumentException(
-                $"TcpServerOptions.Tls: the server certificate '{fixedCertificate.Subject}' has no private key, so no handshake could succeed. Load it with its key (for PEM files, X509Certificate2.CreateFromPemFile(certPath, keyPath)).",
-                nameof(options));
-        }
-
         SslServerAuthenticationOptions copy = Copy(options);
 
         // Client-initiated renegotiation costs the server a handshake's public-key work for a few bytes from the
         // client: an amplification worth refusing. TLS 1.3 has none; TLS 1.2 clients rarely need it.
         copy.AllowRenegotiation = false;
         if (copy.ServerCertificateContext is null && copy.ServerCertificateSelectionCallback is null
-            && copy.ServerCertificate is X509Certificate2 { HasPrivateKey: true } certificate)
+            && copy.ServerCertificate is X509Certificate2 certificate)
         {
+            if (!certificate.HasPrivateKey)
+            {
+                // Known now, and otherwise only seen as every handshake failing (logged at Debug: peers can cause those).
+                throw new ArgumentException(
+                    $"TcpServerOptions.Tls: the server certificate '{certificate.Subject}' has no private key, so no handshake could succeed. Load it with its key (for PEM files, X509Certificate2.CreateFromPemFile(certPath, keyPath)).",
+                    nameof(options));
+            }
+
             // offline: the chain is completed from local stores only; a constructor does no network I/O.
             copy.ServerCertificateContext = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true);
             copy.ServerCertificate = null;
